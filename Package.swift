@@ -1,0 +1,29 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// Release builds of the numeric code want AVX2; the default x86-64 baseline turns SIMD into library calls.
+let package = Package(
+    name: "NowcastKit",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "NowcastIO", targets: ["NowcastIO"]),
+        .executable(name: "nowcast", targets: ["nowcast"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CNetCDF", pkgConfig: "netcdf", providers: [.apt(["libnetcdf-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CProj", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
+        .target(name: "NowcastIO", dependencies: ["CNetCDF", "CHDF5", "CProj"]),
+        .executableTarget(
+            name: "nowcast",
+            dependencies: ["NowcastIO", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "NowcastIOTests", dependencies: ["NowcastIO"]),
+        .testTarget(name: "NowcastCLITests", dependencies: ["NowcastIO"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

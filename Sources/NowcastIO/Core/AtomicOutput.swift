@@ -1,0 +1,45 @@
+import Foundation
+
+/// A file written under a temporary name in its destination folder and renamed into place only when
+/// complete, so that a killed process leaves either the old file or the new one, never half of one.
+public final class AtomicOutput {
+    /// Where the finished file will appear.
+    public let destination: String
+    /// The temporary path being written.
+    public let temporaryPath: String
+    private var settled = false
+
+    /// Prepares a temporary path beside `destination`; throws if its folder does not exist.
+    public init(destination: String) throws {
+        let url = URL(fileURLWithPath: destination)
+        let folder = url.deletingLastPathComponent().path
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw NowcastIOError.writeFailed(path: destination, detail: "folder \(folder) does not exist")
+        }
+        self.destination = destination
+        let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        temporaryPath = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())-\(suffix)").path
+    }
+
+    /// Moves the finished temporary file over the destination (atomic on one file system).
+    public func commit() throws {
+        guard !settled else { return }
+        settled = true
+        guard rename(temporaryPath, destination) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporaryPath)
+            throw NowcastIOError.writeFailed(path: destination, detail: "rename: \(reason)")
+        }
+    }
+
+    /// Removes the temporary file; the destination is untouched.
+    public func discard() {
+        guard !settled else { return }
+        settled = true
+        unlink(temporaryPath)
+    }
+
+    deinit { discard() }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import NowcastIO
+
+/// The `nowcast` command: a thin shell over the NowcastKit libraries.
+@main
+struct Nowcast: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nowcast",
+        abstract: "Precipitation nowcasting toolkit: read radar archives, make training sets, train models, write forecasts.",
+        version: "0.1.0",
+        subcommands: [Inspect.self, Synth.self, Bench.self]
+    )
+
+    /// Parses and runs; a failure of the work itself prints one line on stderr and exits 1.
+    static func main() {
+        let command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            var runnable = command
+            try runnable.run()
+        } catch let error as CleanExit {
+            exit(withError: error)
+        } catch let error as ExitCode {
+            exit(withError: error)
+        } catch {
+            FileHandle.standardError.write(Data("nowcast: \(oneLine(error))\n".utf8))
+            Foundation.exit(1)
+        }
+    }
+}
+
+/// An error's description on one line.
+func oneLine(_ error: Error) -> String {
+    String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+}
+
+/// Writes a line to standard error (progress, warnings), keeping standard output for results.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

@@ -1,0 +1,46 @@
+import Foundation
+
+/// Progress of a long job on standard error: a bar redrawn in place on a terminal (count, rate,
+/// ETA), plain lines at every tenth otherwise, so logs stay readable.
+final class Progress {
+    private let label: String
+    private let total: Int
+    private let unit: String
+    private let started = Date()
+    private let isTerminal = isatty(STDERR_FILENO) != 0
+    private var lastDecile = -1
+    private var lastDraw = Date.distantPast
+
+    init(_ label: String, total: Int, unit: String) {
+        self.label = label
+        self.total = max(1, total)
+        self.unit = unit
+    }
+
+    /// Reports that `done` items are finished.
+    func update(_ done: Int) {
+        let elapsed = Date().timeIntervalSince(started)
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        if isTerminal {
+            guard done == total || Date().timeIntervalSince(lastDraw) > 0.1 else { return }
+            lastDraw = Date()
+            let width = 30
+            let filled = width * done / total
+            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+            let line = String(format: "\r%@ [%@] %d/%d %@  %.1f %@/s  ETA %@", label, bar, done, total, unit, rate, unit, Self.clock(eta))
+            FileHandle.standardError.write(Data(line.utf8))
+            if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+        } else {
+            let decile = 10 * done / total
+            guard decile != lastDecile else { return }
+            lastDecile = decile
+            printError(String(format: "%@: %d/%d %@ (%.1f %@/s, ETA %@)", label, done, total, unit, rate, unit, Self.clock(eta)))
+        }
+    }
+
+    private static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+}
