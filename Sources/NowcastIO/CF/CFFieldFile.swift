@@ -106,18 +106,20 @@ public final class CFFieldFile: FieldFile {
             ["bounds", "grid_mapping", "climatology"].compactMap { v.attributes[$0]?.stringValue }
                 .flatMap { $0.split(separator: " ").map { String($0).replacingOccurrences(of: ":", with: "") } }
         })
-        let candidates = variables.filter { v in
-            guard v.type != nil, v.dimensions.count >= 2,
-                  v.dimensions.suffix(2).allSatisfy({ $0.length > 1 }),
-                  !referenced.contains(v.name) else { return false }
+        func isField(_ v: NetCDFVariable, strict: Bool) -> Bool {
+            guard v.type != nil, v.dimensions.count >= 2, !referenced.contains(v.name),
+                  !strict || v.dimensions.suffix(2).allSatisfy({ $0.length > 1 }) else { return false }
             let standard = v.attributes["standard_name"]?.stringValue ?? ""
             return !["latitude", "longitude", "projection_x_coordinate", "projection_y_coordinate"].contains(standard)
         }
+        // Fields with both trailing dimensions longer than 1 first; single rows or columns otherwise.
+        var candidates = variables.filter { isField($0, strict: true) }
+        if candidates.isEmpty { candidates = variables.filter { isField($0, strict: false) } }
         if candidates.count == 1 { return candidates[0] }
         let mapped = candidates.filter { $0.attributes["grid_mapping"] != nil }
         if mapped.count == 1 { return mapped[0] }
         if candidates.isEmpty {
-            throw NowcastIOError.variableNotFound(path: path, variable: "(a 2-D or 3-D field)", available: variables.map(\.pathName))
+            throw NowcastIOError.noFieldVariable(path: path, available: variables.map(\.pathName))
         }
         throw NowcastIOError.invalidOption(
             path: path, detail: "several field variables (\(candidates.map(\.pathName).joined(separator: ", "))); choose one with --variable")

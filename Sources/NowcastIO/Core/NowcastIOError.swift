@@ -11,6 +11,8 @@ public enum NowcastIOError: Error, Equatable, CustomStringConvertible, Localized
     case unreadable(path: String, detail: String)
     /// The variable or dataset is not in the file; `available` lists what is.
     case variableNotFound(path: String, variable: String, available: [String])
+    /// No variable of the file looks like a field, and none was named; `available` lists the variables.
+    case noFieldVariable(path: String, available: [String])
     /// The variable exists but does not have the shape or type a field needs.
     case unexpectedShape(path: String, variable: String, expected: String, found: String)
     /// A time coordinate or time attribute could not be decoded.
@@ -33,6 +35,9 @@ public enum NowcastIOError: Error, Equatable, CustomStringConvertible, Localized
         case let .variableNotFound(path, variable, available):
             let list = available.isEmpty ? "none" : available.joined(separator: ", ")
             return "\(path): no variable '\(variable)'; available: \(list)"
+        case let .noFieldVariable(path, available):
+            let list = available.isEmpty ? "none" : available.joined(separator: ", ")
+            return "\(path): no 2-D (y, x) or 3-D (time, y, x) field variable; variables: \(list)"
         case let .unexpectedShape(path, variable, expected, found):
             return "\(path): variable '\(variable)' has \(found); expected \(expected)"
         case let .badTime(path, variable, detail):

@@ -116,13 +116,11 @@ public func openFieldFile(_ path: String, options: FieldReadOptions = FieldReadO
         if conventions.uppercased().hasPrefix("ODIM_H5") { return try ODIMFieldFile(file: hdf5, options: options) }
         do {
             return try CFFieldFile(path: path, options: options)
-        } catch let error as NowcastIOError {
-            if case .variableNotFound = error, options.variable == nil {
-                throw NowcastIOError.invalidOption(
-                    path: path,
-                    detail: "HDF5 file that is neither NetCDF-4 with a field variable nor ODIM_H5; name a dataset (--dataset); datasets: \((try? hdf5.allDatasets().joined(separator: ", ")) ?? "?")")
-            }
-            throw error
+        } catch NowcastIOError.noFieldVariable {
+            let datasets = (try? hdf5.allDatasets().joined(separator: ", ")) ?? "?"
+            throw NowcastIOError.invalidOption(
+                path: path,
+                detail: "HDF5 file that is neither NetCDF-4 with a field variable nor ODIM_H5; name a dataset (--dataset); datasets: \(datasets)")
         }
     }
 }
