@@ -114,13 +114,22 @@ public func openFieldFile(_ path: String, options: FieldReadOptions = FieldReadO
         let hdf5 = try HDF5File(path: path)
         let conventions = try hdf5.attributes(of: "/")["Conventions"]?.stringValue ?? ""
         if conventions.uppercased().hasPrefix("ODIM_H5") { return try ODIMFieldFile(file: hdf5, options: options) }
-        do {
-            return try CFFieldFile(path: path, options: options)
-        } catch NowcastIOError.noFieldVariable {
-            let datasets = (try? hdf5.allDatasets().joined(separator: ", ")) ?? "?"
-            throw NowcastIOError.invalidOption(
-                path: path,
-                detail: "HDF5 file that is neither NetCDF-4 with a field variable nor ODIM_H5; name a dataset (--dataset); datasets: \(datasets)")
-        }
+        if options.variable != nil || isNetCDF4(hdf5) { return try CFFieldFile(path: path, options: options) }
+        let datasets = (try? hdf5.allDatasets().joined(separator: ", ")) ?? "?"
+        throw NowcastIOError.invalidOption(
+            path: path,
+            detail: "HDF5 file that is neither NetCDF-4 nor ODIM_H5; name the dataset to read with --dataset (datasets: \(datasets))")
     }
+}
+
+/// True when an HDF5 file was written through netCDF-4 (or h5netcdf): it carries `_NCProperties`
+/// or dimension-scale datasets. netCDF-C also opens plain HDF5 files, with made-up dimensions, which would
+/// hide the real question (which dataset, which time) behind a missing-time error.
+private func isNetCDF4(_ file: HDF5File) -> Bool {
+    if (try? file.attributes(of: "/"))?["_NCProperties"] != nil { return true }
+    for dataset in (try? file.allDatasets()) ?? [] {
+        guard let attributes = try? file.attributes(of: dataset) else { continue }
+        if attributes["CLASS"]?.stringValue == "DIMENSION_SCALE" { return true }
+    }
+    return false
 }
