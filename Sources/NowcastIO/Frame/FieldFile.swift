@@ -78,10 +78,13 @@ public enum ContainerFormat: String, Sendable, Codable {
 
     /// Detects the format of `path`; throws `.fileNotFound` or `.unrecognisedFormat`.
     public static func detect(_ path: String) throws -> ContainerFormat {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw NowcastIOError.unrecognisedFormat(path: path, detail: "a folder")
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            var isFolder: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
-                throw NowcastIOError.unrecognisedFormat(path: path, detail: isFolder.boolValue ? "a folder" : "not readable")
+            if FileManager.default.fileExists(atPath: path) {
+                throw NowcastIOError.unrecognisedFormat(path: path, detail: "not readable")
             }
             throw NowcastIOError.fileNotFound(path: path)
         }

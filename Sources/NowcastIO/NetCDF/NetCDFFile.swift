@@ -14,6 +14,20 @@ public final class NetCDFFile {
         var id: Int32 = 0
         try netcdfCall(path, "opening") { nc_open(path, NC_NOWRITE, &id) }
         ncid = id
+        try checkClassicSize()
+    }
+
+    /// A classic-format file shorter than its header says is truncated; netCDF-C would read zeros.
+    private func checkClassicSize() throws {
+        var format: Int32 = 0
+        try netcdfCall(path, "reading the format") { nc_inq_format(ncid, &format) }
+        guard [NC_FORMAT_CLASSIC, NC_FORMAT_64BIT_OFFSET, NC_FORMAT_64BIT_DATA].contains(format),
+              let required = ClassicLayout.requiredSize(path: path),
+              let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int
+        else { return }
+        guard size >= required else {
+            throw NowcastIOError.unreadable(path: path, detail: "the file has \(size) bytes; its header describes \(required)")
+        }
     }
 
     deinit {

@@ -1,0 +1,109 @@
+import Foundation
+import NowcastIO
+import XCTest
+
+final class SyntheticArchiveTests: XCTestCase {
+    private let start = UTCTime.date(year: 2024, month: 6, day: 1) ?? Date()
+
+    private func archive(_ format: SyntheticArchive.Format, seed: UInt64 = 11, frames: Int = 6) -> SyntheticArchive {
+        SyntheticArchive(rain: SyntheticRain.Settings(ny: 96, nx: 128, stepMinutes: 10, seed: seed), frames: frames, start: start, format: format)
+    }
+
+    func testTheSameSeedGivesTheSameFieldsAndAnotherSeedDoesNot() throws {
+        var a = try SyntheticRain(settings: .init(ny: 64, nx: 64, stepMinutes: 5, seed: 5))
+        var b = try SyntheticRain(settings: .init(ny: 64, nx: 64, stepMinutes: 5, seed: 5))
+        var c = try SyntheticRain(settings: .init(ny: 64, nx: 64, stepMinutes: 5, seed: 6))
+        for _ in 0..<4 {
+            let x = a.next(), y = b.next(), z = c.next()
+            XCTAssertEqual(x.map(\.bitPattern), y.map(\.bitPattern))
+            XCTAssertNotEqual(x.map(\.bitPattern), z.map(\.bitPattern))
+        }
+    }
+
+    func testNetCDFAndODIMArchivesDecodeToTheSameFrames() throws {
+        let folder = try temporaryFolder(self)
+        let netcdf = try archive(.netcdf).write(to: folder + "/nc")
+        let odim = try archive(.odim).write(to: folder + "/odim")
+        XCTAssertEqual(netcdf.map { URL(fileURLWithPath: $0).lastPathComponent }.first, "synth_20240601_000000.nc")
+        XCTAssertEqual(odim.map { URL(fileURLWithPath: $0).lastPathComponent }.last, "synth_20240601_005000.h5")
+        for (a, b) in zip(netcdf, odim) {
+            let x = try openFieldFile(a).readFrame(0), y = try openFieldFile(b).readFrame(0)
+            XCTAssertEqual(x.values.map(\.bitPattern), y.values.map(\.bitPattern))
+            XCTAssertEqual(x.validTime, y.validTime)
+            XCTAssertEqual(x.units, y.units)
+            for (p, q) in zip(x.grid.x + x.grid.y, y.grid.x + y.grid.y) { XCTAssertEqual(p, q, accuracy: 1e-3) }
+        }
+    }
+
+    func testTheArchiveLooksLikeRadarRain() throws {
+        let folder = try temporaryFolder(self)
+        var settings = SyntheticRain.Settings(ny: 128, nx: 128, stepMinutes: 5, seed: 2)
+        settings.coverageMask = true
+        let paths = try SyntheticArchive(rain: settings, frames: 12, start: start, format: .netcdf).write(to: folder)
+        var wet = 0, valid = 0, heavy = 0
+        var previous: [Float]?
+        var correlations: [Double] = []
+        for path in paths {
+            let frame = try openFieldFile(path).readFrame(0)
+            let stats = frame.statistics
+            XCTAssertEqual(stats.missingFraction, 1 - Double.pi / 4, accuracy: 0.02, "a circular radar coverage")
+            XCTAssertGreaterThanOrEqual(stats.min, 0)
+            for v in frame.values where !v.isNaN {
+                valid += 1
+                if v > 0.1 { wet += 1 }
+                if v > 10 { heavy += 1 }
+            }
+            if let previous { correlations.append(correlation(previous, frame.values)) }
+            previous = frame.values
+        }
+        let wetFraction = Double(wet) / Double(valid)
+        XCTAssertGreaterThan(wetFraction, 0.05, "it rains somewhere")
+        XCTAssertLessThan(wetFraction, 0.6, "mostly dry")
+        XCTAssertGreaterThan(heavy, 0, "a heavy tail")
+        XCTAssertLessThan(Double(heavy) / Double(wet), 0.15, "heavy rain is rare")
+        XCTAssertGreaterThan(correlations.min() ?? 0, 0.5, "consecutive frames are strongly related (advection, not noise)")
+        XCTAssertLessThan(correlations.max() ?? 1, 0.999, "the field evolves")
+    }
+
+    func testSettingsOutOfRangeAreClearErrors() {
+        XCTAssertThrowsError(try SyntheticRain(settings: .init(ny: 4, nx: 64, stepMinutes: 5, seed: 1))) { XCTAssertTrue("\($0)".contains("4 x 64")) }
+        XCTAssertThrowsError(try SyntheticRain(settings: .init(ny: 64, nx: 64, stepMinutes: 0, seed: 1)))
+        XCTAssertThrowsError(try archive(.netcdf, frames: 0).write(to: NSTemporaryDirectory()))
+    }
+
+    func testFastFourierTransformMatchesTheNaiveDFT() throws {
+        var random = SeededGenerator(seed: 9)
+        for length in [1, 2, 8, 64] {
+            let fft = try XCTUnwrap(FFT(length: length))
+            let real = (0..<length).map { _ in random.gaussian() }, imag = (0..<length).map { _ in random.gaussian() }
+            for inverse in [false, true] {
+                var r = real, i = imag
+                r.withUnsafeMutableBufferPointer { rp in
+                    i.withUnsafeMutableBufferPointer { ip in fft.transform(real: rp.baseAddress!, imag: ip.baseAddress!, inverse: inverse) }
+                }
+                let expected = FFT.naiveDFT(real: real, imag: imag, inverse: inverse)
+                for k in 0..<length {
+                    XCTAssertEqual(r[k], expected.real[k], accuracy: 1e-9)
+                    XCTAssertEqual(i[k], expected.imag[k], accuracy: 1e-9)
+                }
+            }
+        }
+        XCTAssertNil(FFT(length: 12))
+        // 2-D: a forward then inverse transform is the identity.
+        let fft = try XCTUnwrap(FFT(length: 16))
+        let original = (0..<256).map { _ in random.gaussian() }
+        var r = original, i = [Double](repeating: 0, count: 256)
+        fft.transform2D(real: &r, imag: &i, inverse: false)
+        fft.transform2D(real: &r, imag: &i, inverse: true)
+        for k in 0..<256 { XCTAssertEqual(r[k], original[k], accuracy: 1e-12); XCTAssertEqual(i[k], 0, accuracy: 1e-12) }
+    }
+
+    private func correlation(_ a: [Float], _ b: [Float]) -> Double {
+        let pairs = zip(a, b).filter { !$0.0.isNaN && !$0.1.isNaN }.map { (Double($0.0), Double($0.1)) }
+        let n = Double(pairs.count)
+        let ma = pairs.map(\.0).reduce(0, +) / n, mb = pairs.map(\.1).reduce(0, +) / n
+        let cov = pairs.reduce(0) { $0 + ($1.0 - ma) * ($1.1 - mb) }
+        let va = pairs.reduce(0) { $0 + ($1.0 - ma) * ($1.0 - ma) }, vb = pairs.reduce(0) { $0 + ($1.1 - mb) * ($1.1 - mb) }
+        return cov / (va * vb).squareRoot()
+    }
+}
