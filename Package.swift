@@ -17,7 +17,8 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CProj", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
-        .target(name: "NowcastIO", dependencies: ["CNetCDF", "CHDF5", "CProj"]),
+        .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
+        .target(name: "NowcastIO", dependencies: ["CNetCDF", "CHDF5", "CProj", "CDeflate"]),
         .executableTarget(
             name: "nowcast",
             dependencies: ["NowcastIO", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -117,8 +117,14 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(try run(["synth", "-o", dir, "--frames", "1", "--size", "64,64"]).status, 0)
         let result = try run(["bench", "read", "--runs", "2", "--json", dir + "/synth_20240601_000000.nc"])
         XCTAssertEqual(result.status, 0, result.error)
-        let line = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
-        XCTAssertEqual(line["bytes"] as? Int, 64 * 64 * 4)
-        XCTAssertGreaterThan(try XCTUnwrap(line["MBps_uncompressed"] as? Double), 0)
+        let lines = try result.output.split(separator: "\n").map {
+            try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        XCTAssertEqual(lines.compactMap { $0["method"] as? String }, ["library_step", "direct_step", "direct_parallel"])
+        for line in lines {
+            XCTAssertEqual(line["bytes"] as? Int, 64 * 64 * 4)
+            XCTAssertEqual(line["checksum_ok"] as? Bool, true, "every path decodes the same values")
+            XCTAssertGreaterThan(try XCTUnwrap(line["MBps_uncompressed"] as? Double), 0)
+        }
     }
 }

@@ -1,0 +1,114 @@
+import CHDF5
+import Foundation
+
+/// Reads one frame of a NetCDF-4 variable straight from its HDF5 chunk and decodes it in Swift, for
+/// variables stored one frame per chunk with only the shuffle and deflate filters (how radar
+/// archives and training shards are written). Fetching the compressed bytes takes the library lock;
+/// inflating and unshuffling do not, so frames decode in parallel. Anything else returns nil at
+/// creation and the reader falls back to the netCDF library, which is also the reference in tests.
+final class DirectChunkReader {
+    let path: String
+    let storedType: ScalarType
+    let frameValues: Int
+    private let file: hid_t
+    private let dataset: hid_t
+    private let rank: Int
+    private let timeAxis: Int?
+    private let shuffled: Bool
+    private let deflated: Bool
+
+    /// The shuffle and deflate filter ids of HDF5.
+    private static let shuffleFilter: Int32 = 2, deflateFilter: Int32 = 1
+
+    init?(path: String, datasetPath: String, shape: [Int], timeAxis: Int?, storedType: ScalarType) {
+        guard storedType.isExactInFloat32, shape.count >= 2 else { return nil }
+        _ = silenceHDF5Errors
+        let file = LibraryLock.run { H5Fopen(path, nk_H5F_ACC_RDONLY(), nk_H5P_DEFAULT()) }
+        guard file >= 0 else { return nil }
+        let dataset = LibraryLock.run { H5Dopen2(file, datasetPath, nk_H5P_DEFAULT()) }
+        guard dataset >= 0 else { hdf5Close(file); return nil }
+        self.path = path
+        self.file = file
+        self.dataset = dataset
+        self.storedType = storedType
+        self.rank = shape.count
+        self.timeAxis = timeAxis
+        frameValues = shape[shape.count - 2] * shape[shape.count - 1]
+        guard let layout = Self.layout(dataset, shape: shape, storedType: storedType) else { return nil }
+        (shuffled, deflated) = layout
+    }
+
+    deinit {
+        hdf5Close(dataset)
+        hdf5Close(file)
+    }
+
+    /// Checks one-frame chunks, a little-endian type of the expected size, and only shuffle/deflate.
+    private static func layout(_ dataset: hid_t, shape: [Int], storedType: ScalarType) -> (shuffle: Bool, deflate: Bool)? {
+        LibraryLock.run {
+            let type = H5Dget_type(dataset)
+            defer { hdf5Close(type) }
+            guard type >= 0, ScalarType(hdf5Type: type) == storedType,
+                  storedType.byteCount == 1 || H5Tget_order(type) == H5T_ORDER_LE else { return nil }
+            let plist = H5Dget_create_plist(dataset)
+            defer { hdf5Close(plist) }
+            guard plist >= 0, H5Pget_layout(plist) == H5D_CHUNKED else { return nil }
+            var chunk = [hsize_t](repeating: 0, count: shape.count)
+            guard H5Pget_chunk(plist, Int32(shape.count), &chunk) == Int32(shape.count) else { return nil }
+            let expected = shape.enumerated().map { $0.offset >= shape.count - 2 ? hsize_t($0.element) : 1 }
+            guard chunk == expected else { return nil }
+            var shuffle = false, deflate = false
+            for index in 0..<max(0, H5Pget_nfilters(plist)) {
+                var flags: UInt32 = 0, count = 8, config: UInt32 = 0
+                var values = [UInt32](repeating: 0, count: 8)
+                var name = [CChar](repeating: 0, count: 64)
+                let filter = H5Pget_filter2(plist, UInt32(index), &flags, &count, &values, name.count, &name, &config)
+                // Shuffle must come before deflate in the write pipeline, as netCDF writes it.
+                if filter == shuffleFilter, !deflate { shuffle = true } else if filter == deflateFilter { deflate = true } else { return nil }
+            }
+            return (shuffle, deflate)
+        }
+    }
+
+    /// The stored bytes of frame `index`, as HDF5 keeps them on disk (compressed), or nil when the
+    /// chunk was never written (it holds the fill value; the library path handles that).
+    func compressedFrame(_ index: Int) throws -> (bytes: [UInt8], filterMask: UInt32)? {
+        var offset = [hsize_t](repeating: 0, count: rank)
+        if let axis = timeAxis { offset[axis] = hsize_t(index) }
+        return try LibraryLock.run {
+            var size: hsize_t = 0
+            guard H5Dget_chunk_storage_size(dataset, offset, &size) >= 0, size > 0 else { return nil }
+            var bytes = [UInt8](repeating: 0, count: Int(size))
+            var mask: UInt32 = 0
+            guard H5Dread_chunk(dataset, nk_H5P_DEFAULT(), offset, &mask, &bytes) >= 0 else {
+                throw NowcastIOError.unreadable(path: path, detail: "HDF5 failed reading the chunk of frame \(index)")
+            }
+            return (bytes, mask)
+        }
+    }
+
+    /// Inflates and unshuffles stored bytes into `raw`, `frameValues * storedType.byteCount` bytes.
+    /// Thread-safe: touches no library state.
+    func decode(_ stored: (bytes: [UInt8], filterMask: UInt32), into raw: UnsafeMutableRawBufferPointer, scratch: inout [UInt8]) throws {
+        let size = frameValues * storedType.byteCount
+        // A set bit in the mask means that filter (by pipeline position) was skipped for this chunk.
+        let shuffleApplied = shuffled && stored.filterMask & 1 == 0
+        let deflateApplied = deflated && stored.filterMask & (shuffled ? 2 : 1) == 0
+        if scratch.count < size { scratch = [UInt8](repeating: 0, count: size) }
+        let ok = stored.bytes.withUnsafeBytes { compressed -> Bool in
+            scratch.withUnsafeMutableBytes { buffer in
+                let plain = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<size])
+                let target = shuffleApplied ? plain : raw
+                if deflateApplied {
+                    guard ChunkCodec.inflate(compressed, into: UnsafeMutableRawBufferPointer(rebasing: target[0..<size])) else { return false }
+                } else {
+                    guard compressed.count == size else { return false }
+                    target.copyMemory(from: compressed)
+                }
+                if shuffleApplied { ChunkCodec.unshuffle(UnsafeRawBufferPointer(plain), into: raw, elementSize: storedType.byteCount) }
+                return true
+            }
+        }
+        guard ok else { throw NowcastIOError.unreadable(path: path, detail: "a compressed chunk does not decode to \(size) bytes") }
+    }
+}
