@@ -1,7 +1,7 @@
 import Foundation
 
 /// Progress of a long job on standard error: a bar redrawn in place on a terminal (count, rate,
-/// ETA), plain lines at every tenth otherwise, so logs stay readable.
+/// ETA); otherwise plain lines at each further tenth, at most one every 2 seconds, and the last one.
 final class Progress {
     private let label: String
     private let total: Int
@@ -9,7 +9,7 @@ final class Progress {
     private let started = Date()
     private let isTerminal = isatty(STDERR_FILENO) != 0
     private var lastDecile = -1
-    private var lastDraw = Date.distantPast
+    private lazy var lastDraw = started
 
     init(_ label: String, total: Int, unit: String) {
         self.label = label
@@ -33,8 +33,9 @@ final class Progress {
             if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
         } else {
             let decile = 10 * done / total
-            guard decile != lastDecile else { return }
+            guard done == total || (decile != lastDecile && Date().timeIntervalSince(lastDraw) >= 2) else { return }
             lastDecile = decile
+            lastDraw = Date()
             printError(String(format: "%@: %d/%d %@ (%.1f %@/s, ETA %@)", label, done, total, unit, rate, unit, Self.clock(eta)))
         }
     }
