@@ -7,10 +7,12 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "NowcastIO", targets: ["NowcastIO"]),
+        .library(name: "NowcastData", targets: ["NowcastData"]),
         .executable(name: "nowcast", targets: ["nowcast"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .systemLibrary(name: "CNetCDF", pkgConfig: "netcdf", providers: [.apt(["libnetcdf-dev"])]),
@@ -19,11 +21,13 @@ let package = Package(
         .systemLibrary(name: "CProj", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
         .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         .target(name: "NowcastIO", dependencies: ["CNetCDF", "CHDF5", "CProj", "CDeflate"]),
+        .target(name: "NowcastData", dependencies: ["NowcastIO", "Yams"]),
         .executableTarget(
             name: "nowcast",
-            dependencies: ["NowcastIO", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["NowcastIO", "NowcastData", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "NowcastIOTests", dependencies: ["NowcastIO"]),
+        .testTarget(name: "NowcastDataTests", dependencies: ["NowcastData", "NowcastIO"]),
         .testTarget(name: "NowcastCLITests", dependencies: ["NowcastIO"]),
     ],
     swiftLanguageModes: [.v5]

@@ -21,13 +21,14 @@ public final class CFFieldFile: FieldFile {
     public let variable: NetCDFVariable
     /// Decode frames from their HDF5 chunks in Swift (in parallel in `readFrames`) where the layout
     /// allows; false forces the netCDF library path, the reference.
-    public var directChunkReads = true
+    public var directChunkReads: Bool {
+        get { unitReader.directChunkReads }
+        set { unitReader.directChunkReads = newValue }
+    }
     /// True when frames of this variable can be read by direct chunk decoding.
-    public var supportsDirectChunkReads: Bool { directReader != nil }
+    public var supportsDirectChunkReads: Bool { unitReader.supportsDirectChunkReads }
     private let file: NetCDFFile
-    private let timeAxis: Int?
-    private let directReader: DirectChunkReader?
-    private var scratch: [Double] = []
+    private let unitReader: VariableUnitReader
 
     /// Opens `path` and selects the field variable (`options.variable`, or the only candidate).
     public init(path: String, options: FieldReadOptions = FieldReadOptions()) throws {
@@ -60,16 +61,13 @@ public final class CFFieldFile: FieldFile {
                                                      found: "dimensions (\(Self.render(dims)))")
             }
         }
-        self.timeAxis = timeAxis
         packing = try CFPacking(attributes: variable.attributes, storedType: storedType, path: path, variable: name)
         units = variable.attributes["units"]?.stringValue ?? "1"
         quantity = variable.attributes["standard_name"]?.stringValue
             ?? variable.attributes["long_name"]?.stringValue ?? variable.name
         grid = try Self.grid(of: variable, variables: variables, file: file)
         (validTimes, startTimes) = try Self.times(of: variable, timeAxis: timeAxis, variables: variables, options: options, path: path)
-        directReader = formatName.hasPrefix("NetCDF-4")
-            ? DirectChunkReader(path: path, datasetPath: "/" + variable.pathName, shape: variable.shape, timeAxis: timeAxis, storedType: storedType)
-            : nil
+        unitReader = VariableUnitReader(variable: variable, unitAxis: timeAxis, packing: packing, directChunks: formatName.hasPrefix("NetCDF-4"))
     }
 
     public func readFrame(_ index: Int) throws -> Frame {
@@ -84,102 +82,17 @@ public final class CFFieldFile: FieldFile {
     /// reader for throughput-bound loops.
     public func readFrame(_ index: Int, into buffer: UnsafeMutableBufferPointer<Float>) throws {
         try checkIndex(index)
-        guard buffer.count >= grid.ny * grid.nx else {
-            throw NowcastIOError.invalidOption(path: path, detail: "buffer of \(buffer.count) values for a \(grid.ny) x \(grid.nx) frame")
-        }
-        let frame = UnsafeMutableBufferPointer(rebasing: buffer[0..<(grid.ny * grid.nx)])
-        if directChunkReads, let reader = directReader, let stored = try reader.compressedFrame(index) {
-            var bytes: [UInt8] = []
-            try decodeDirect(stored, reader: reader, into: frame, scratch: &bytes)
-        } else {
-            try readFrameThroughLibrary(index, into: frame)
-        }
-    }
-
-    /// Reads frame `index` with `nc_get_vara_*` and decodes it: the reference path.
-    private func readFrameThroughLibrary(_ index: Int, into frame: UnsafeMutableBufferPointer<Float>) throws {
-        let rank = variable.dimensions.count
-        var start = [Int](repeating: 0, count: rank)
-        var count = [Int](repeating: 1, count: rank)
-        count[rank - 2] = grid.ny
-        count[rank - 1] = grid.nx
-        if let axis = timeAxis { start[axis] = index }
-        if packing.decodesInFloat {
-            try variable.read(into: frame, start: start, count: count)
-            packing.decode(inPlace: frame)
-        } else {
-            if scratch.count != frame.count { scratch = [Double](repeating: 0, count: frame.count) }
-            try scratch.withUnsafeMutableBufferPointer { raw in
-                try variable.read(into: raw, start: start, count: count)
-                packing.decode(UnsafeBufferPointer(raw), into: frame)
-            }
-        }
+        try unitReader.read(index, into: buffer)
     }
 
     /// Reads frames `range` into `buffer` (`range.count * ny * nx` values, frame after frame),
     /// decoding up to `threads` frames at once where direct chunk reads apply; sequential otherwise.
-    /// Memory beyond `buffer` is bounded by `threads` compressed and decoded frames.
     public func readFrames(_ range: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>,
                            threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
-        let size = grid.ny * grid.nx
-        guard buffer.count >= range.count * size else {
-            throw NowcastIOError.invalidOption(path: path, detail: "buffer of \(buffer.count) values for \(range.count) frames of \(size)")
+        if let bad = [range.lowerBound, range.upperBound - 1].first(where: { !(0..<frameCount).contains($0) }), !range.isEmpty {
+            try checkIndex(bad)
         }
-        guard directChunkReads, let reader = directReader, threads > 1 else {
-            for (slot, index) in range.enumerated() {
-                try readFrame(index, into: UnsafeMutableBufferPointer(rebasing: buffer[(slot * size)..<((slot + 1) * size)]))
-            }
-            return
-        }
-        var start = range.lowerBound
-        while start < range.upperBound {
-            let batch = start..<min(range.upperBound, start + threads)
-            // Compressed bytes come through the library lock, one frame after another...
-            let stored = try batch.map { index -> (bytes: [UInt8], filterMask: UInt32)? in
-                try checkIndex(index)
-                return try reader.compressedFrame(index)
-            }
-            // ...and decode on every core at once.
-            let failures = ErrorBox()
-            DispatchQueue.concurrentPerform(iterations: batch.count) { item in
-                let slot = batch.lowerBound - range.lowerBound + item
-                let frame = UnsafeMutableBufferPointer(rebasing: buffer[(slot * size)..<((slot + 1) * size)])
-                do {
-                    if let chunk = stored[item] {
-                        var bytes: [UInt8] = []
-                        try decodeDirect(chunk, reader: reader, into: frame, scratch: &bytes)
-                    }
-                } catch { failures.record(error) }
-            }
-            if let error = failures.first { throw error }
-            // Frames whose chunk was never written hold the fill value: the library path reads them.
-            for (item, chunk) in stored.enumerated() where chunk == nil {
-                let slot = batch.lowerBound - range.lowerBound + item
-                try readFrameThroughLibrary(batch.lowerBound + item, into: UnsafeMutableBufferPointer(rebasing: buffer[(slot * size)..<((slot + 1) * size)]))
-            }
-            start = batch.upperBound
-        }
-    }
-
-    /// Decodes one stored chunk into `frame`: inflate and unshuffle, widen to Float, CF decoding.
-    private func decodeDirect(_ stored: (bytes: [UInt8], filterMask: UInt32), reader: DirectChunkReader,
-                              into frame: UnsafeMutableBufferPointer<Float>, scratch: inout [UInt8]) throws {
-        if reader.storedType == .float32 {
-            try reader.decode(stored, into: UnsafeMutableRawBufferPointer(frame), scratch: &scratch)
-        } else {
-            var raw = [UInt8](repeating: 0, count: frame.count * reader.storedType.byteCount)
-            try raw.withUnsafeMutableBytes { try reader.decode(stored, into: $0, scratch: &scratch) }
-            raw.withUnsafeBytes { bytes in
-                switch reader.storedType {
-                case .int8: for (i, v) in bytes.bindMemory(to: Int8.self).enumerated() { frame[i] = Float(v) }
-                case .uint8: for (i, v) in bytes.bindMemory(to: UInt8.self).enumerated() { frame[i] = Float(v) }
-                case .int16: for (i, v) in bytes.bindMemory(to: Int16.self).enumerated() { frame[i] = Float(v) }
-                case .uint16: for (i, v) in bytes.bindMemory(to: UInt16.self).enumerated() { frame[i] = Float(v) }
-                default: break  // DirectChunkReader accepts only the types above and float32.
-                }
-            }
-        }
-        packing.decode(inPlace: frame)
+        try unitReader.read(range, into: buffer, threads: threads)
     }
 
     // MARK: - Choosing the variable

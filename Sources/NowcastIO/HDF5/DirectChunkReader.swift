@@ -1,9 +1,10 @@
 import CHDF5
 import Foundation
 
-/// Reads one frame of a NetCDF-4 variable straight from its HDF5 chunk and decodes it in Swift, for
-/// variables stored one frame per chunk with only the shuffle and deflate filters (how radar
-/// archives and training shards are written). Fetching the compressed bytes takes the library lock;
+/// Reads one unit of a NetCDF-4 variable straight from its HDF5 chunk and decodes it in Swift, for
+/// variables stored one unit per chunk (a unit is everything at one index of `frameAxis`: a frame of
+/// a `(time, y, x)` field, a sample of a `(sample, time, y, x)` shard) with only the shuffle and
+/// deflate filters, as radar archives and training shards are written. Fetching the compressed bytes takes the library lock;
 /// inflating and unshuffling do not, so frames decode in parallel. Anything else returns nil at
 /// creation and the reader falls back to the netCDF library, which is also the reference in tests.
 final class DirectChunkReader {
@@ -13,14 +14,15 @@ final class DirectChunkReader {
     private let file: hid_t
     private let dataset: hid_t
     private let rank: Int
-    private let timeAxis: Int?
+    private let frameAxis: Int?
     private let shuffled: Bool
     private let deflated: Bool
 
     /// The shuffle and deflate filter ids of HDF5.
     private static let shuffleFilter: Int32 = 2, deflateFilter: Int32 = 1
 
-    init?(path: String, datasetPath: String, shape: [Int], timeAxis: Int?, storedType: ScalarType) {
+    /// Nil when the layout does not allow direct reads. `frameAxis` nil means one chunk for the whole variable.
+    init?(path: String, datasetPath: String, shape: [Int], frameAxis: Int?, storedType: ScalarType) {
         guard storedType.isExactInFloat32, shape.count >= 2 else { return nil }
         _ = silenceHDF5Errors
         let file = LibraryLock.run { H5Fopen(path, nk_H5F_ACC_RDONLY(), nk_H5P_DEFAULT()) }
@@ -32,9 +34,11 @@ final class DirectChunkReader {
         self.dataset = dataset
         self.storedType = storedType
         self.rank = shape.count
-        self.timeAxis = timeAxis
-        frameValues = shape[shape.count - 2] * shape[shape.count - 1]
-        guard let layout = Self.layout(dataset, shape: shape, storedType: storedType) else { return nil }
+        self.frameAxis = frameAxis
+        let first = (frameAxis ?? -1) + 1
+        frameValues = shape[first...].reduce(1, *)
+        let chunk = shape.enumerated().map { $0.offset < first ? 1 : $0.element }
+        guard let layout = Self.layout(dataset, chunk: chunk, storedType: storedType) else { return nil }
         (shuffled, deflated) = layout
     }
 
@@ -43,8 +47,8 @@ final class DirectChunkReader {
         hdf5Close(file)
     }
 
-    /// Checks one-frame chunks, a little-endian type of the expected size, and only shuffle/deflate.
-    private static func layout(_ dataset: hid_t, shape: [Int], storedType: ScalarType) -> (shuffle: Bool, deflate: Bool)? {
+    /// Checks the chunk shape, a little-endian type of the expected size, and only shuffle/deflate.
+    private static func layout(_ dataset: hid_t, chunk expected: [Int], storedType: ScalarType) -> (shuffle: Bool, deflate: Bool)? {
         LibraryLock.run {
             let type = H5Dget_type(dataset)
             defer { hdf5Close(type) }
@@ -53,10 +57,9 @@ final class DirectChunkReader {
             let plist = H5Dget_create_plist(dataset)
             defer { hdf5Close(plist) }
             guard plist >= 0, H5Pget_layout(plist) == H5D_CHUNKED else { return nil }
-            var chunk = [hsize_t](repeating: 0, count: shape.count)
-            guard H5Pget_chunk(plist, Int32(shape.count), &chunk) == Int32(shape.count) else { return nil }
-            let expected = shape.enumerated().map { $0.offset >= shape.count - 2 ? hsize_t($0.element) : 1 }
-            guard chunk == expected else { return nil }
+            var chunk = [hsize_t](repeating: 0, count: expected.count)
+            guard H5Pget_chunk(plist, Int32(expected.count), &chunk) == Int32(expected.count),
+                  chunk == expected.map({ hsize_t($0) }) else { return nil }
             var shuffle = false, deflate = false
             for index in 0..<max(0, H5Pget_nfilters(plist)) {
                 var flags: UInt32 = 0, count = 8, config: UInt32 = 0
@@ -74,7 +77,7 @@ final class DirectChunkReader {
     /// chunk was never written (it holds the fill value; the library path handles that).
     func compressedFrame(_ index: Int) throws -> (bytes: [UInt8], filterMask: UInt32)? {
         var offset = [hsize_t](repeating: 0, count: rank)
-        if let axis = timeAxis { offset[axis] = hsize_t(index) }
+        if let axis = frameAxis { offset[axis] = hsize_t(index) }
         return try LibraryLock.run {
             var size: hsize_t = 0
             guard H5Dget_chunk_storage_size(dataset, offset, &size) >= 0, size > 0 else { return nil }

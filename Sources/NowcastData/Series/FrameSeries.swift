@@ -1,0 +1,143 @@
+import Foundation
+import NowcastIO
+
+/// A time-ordered index over an archive: where each frame is (file and index within it) and its valid
+/// time. Frames are read lazily, one at a time. Building the index opens every file once to read its
+/// times and grid; the values are not read until asked for.
+public final class FrameSeries {
+    /// Where one frame lives.
+    public struct Entry: Equatable, Sendable, Codable {
+        /// The file.
+        public var path: String
+        /// Index of the frame within the file.
+        public var index: Int
+        /// Valid time.
+        public var validTime: Date
+    }
+
+    /// What indexing found besides the frames.
+    public struct Report: Sendable, Codable, Equatable {
+        /// Files read.
+        public var files = 0
+        /// Files skipped because they could not be read, with the reason.
+        public var skipped: [String] = []
+        /// Frames whose valid time was already taken by an earlier file, which is kept.
+        public var duplicates: [String] = []
+        /// Gaps: the last time before each missing stretch and the number of missing steps.
+        public var gaps: [Gap] = []
+    }
+
+    /// A stretch of missing time steps.
+    public struct Gap: Sendable, Codable, Equatable {
+        /// Valid time of the frame before the gap.
+        public var after: Date
+        /// Number of steps missing.
+        public var missingSteps: Int
+    }
+
+    /// The frames, sorted by valid time, one per time.
+    public let entries: [Entry]
+    /// The common grid.
+    public let grid: Grid
+    /// The time step, the most frequent difference between consecutive frames, in seconds.
+    public let step: TimeInterval
+    /// What indexing found.
+    public let report: Report
+    /// How frames are read.
+    public let options: FieldReadOptions
+    private var openFile: (path: String, file: FieldFile)?
+
+    /// Indexes the files. An unreadable file is skipped and reported (or, with `strict`, an error);
+    /// a file on another grid is an error naming both grids. `progress` is called after each file.
+    public init(files: [String], options: FieldReadOptions = FieldReadOptions(), strict: Bool = false,
+                progress: (Int, Int) -> Void = { _, _ in }) throws {
+        guard !files.isEmpty else { throw ConfigError("inputs: no files selected") }
+        self.options = options
+        var entries: [Entry] = []
+        var report = Report()
+        var grid: Grid?
+        var gridSource = ""
+        for (number, path) in files.enumerated() {
+            defer { progress(number + 1, files.count) }
+            let file: FieldFile
+            do {
+                file = try openFieldFile(path, options: options)
+            } catch {
+                if strict { throw error }
+                report.skipped.append("\(error)")
+                continue
+            }
+            report.files += 1
+            if let known = grid {
+                guard Self.sameGrid(known, file.grid) else {
+                    throw ConfigError("\(path): grid \(file.grid.summary) differs from \(gridSource): \(known.summary)")
+                }
+            } else {
+                grid = file.grid
+                gridSource = path
+            }
+            for (index, time) in file.validTimes.enumerated() { entries.append(Entry(path: path, index: index, validTime: time)) }
+        }
+        guard let commonGrid = grid, !entries.isEmpty else {
+            throw ConfigError("inputs: none of the \(files.count) files could be read; first problem: \(report.skipped.first ?? "none")")
+        }
+        entries.sort { $0.validTime < $1.validTime || ($0.validTime == $1.validTime && $0.path < $1.path) }
+        var unique: [Entry] = []
+        for entry in entries {
+            if let last = unique.last, last.validTime == entry.validTime {
+                report.duplicates.append("\(UTCTime.iso8601(entry.validTime)) in \(entry.path) (kept \(last.path))")
+            } else {
+                unique.append(entry)
+            }
+        }
+        let step = Self.inferStep(unique)
+        if step > 0 {
+            for (a, b) in zip(unique, unique.dropFirst()) {
+                let steps = Int((b.validTime.timeIntervalSince(a.validTime) / step).rounded())
+                if steps > 1 { report.gaps.append(Gap(after: a.validTime, missingSteps: steps - 1)) }
+            }
+        }
+        self.entries = unique
+        self.grid = commonGrid
+        self.step = step
+        self.report = report
+    }
+
+    /// Number of frames.
+    public var count: Int { entries.count }
+
+    /// Reads frame `i` of the series (the last file stays open for the next read).
+    public func frame(_ i: Int) throws -> Frame {
+        guard entries.indices.contains(i) else {
+            throw ConfigError("frame \(i) requested; the series has \(entries.count)")
+        }
+        let entry = entries[i]
+        let file: FieldFile
+        if let open = openFile, open.path == entry.path {
+            file = open.file
+        } else {
+            file = try openFieldFile(entry.path, options: options)
+            openFile = (entry.path, file)
+        }
+        return try file.readFrame(entry.index)
+    }
+
+    /// True when frame `i + 1` follows frame `i` by exactly one step.
+    public func isConsecutive(_ i: Int) -> Bool {
+        entries[i + 1].validTime.timeIntervalSince(entries[i].validTime) == step
+    }
+
+    /// Grids are the same when sizes agree, coordinates agree to a thousandth of a cell, and the
+    /// projections are the same.
+    public static func sameGrid(_ a: Grid, _ b: Grid) -> Bool {
+        guard a.ny == b.ny, a.nx == b.nx, a.xyUnits == b.xyUnits, a.projection == b.projection else { return false }
+        let tolerance = 1e-3 * max(a.dx, a.dy)
+        return zip(a.x, b.x).allSatisfy { abs($0 - $1) <= tolerance } && zip(a.y, b.y).allSatisfy { abs($0 - $1) <= tolerance }
+    }
+
+    private static func inferStep(_ entries: [Entry]) -> TimeInterval {
+        var counts: [TimeInterval: Int] = [:]
+        for (a, b) in zip(entries, entries.dropFirst()) { counts[b.validTime.timeIntervalSince(a.validTime), default: 0] += 1 }
+        return counts.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key ?? 0
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+
+/// One invertible step from physical values to what a model sees, with its parameters recorded.
+/// NaN (missing) stays NaN through every transform. Values are `Float32`; arithmetic is `Double`.
+public enum Transform: Codable, Equatable, Sendable {
+    /// Accumulation over `minutes` (mm per period) to rate (mm/h): `x * 60 / minutes`.
+    case accumulationToRate(minutes: Double)
+    /// Values below `threshold` become `below` (e.g. rates under 0.1 mm/h to 0); values above `maximum`
+    /// are capped. Not invertible below the threshold or above the cap; the inverse is the identity.
+    case clip(threshold: Double, below: Double, maximum: Double?)
+    /// Decibel rain rate: `10 log10(R)` for `R >= threshold`, else `zeroValue` (e.g. threshold 0.1,
+    /// zero value -15). The inverse maps values at or below `zeroValue` back to 0.
+    case decibel(threshold: Double, zeroValue: Double)
+    /// `log(x + epsilon)`.
+    case log(epsilon: Double)
+    /// Box-Cox: `((x + epsilon)^lambda - 1) / lambda`, or `log(x + epsilon)` when lambda is 0.
+    case boxCox(lambda: Double, epsilon: Double)
+    /// `(x - mean) / std`; mean and std are fitted on the training data (nil until then).
+    case zScore(mean: Double?, std: Double?)
+    /// `(x - minimum) / (maximum - minimum)`; fitted on the training data (nil until then).
+    case minMax(minimum: Double?, maximum: Double?)
+
+    /// True when the transform needs statistics of the data before it can be applied.
+    public var needsFitting: Bool {
+        switch self {
+        case let .zScore(mean, std): return mean == nil || std == nil
+        case let .minMax(minimum, maximum): return minimum == nil || maximum == nil
+        default: return false
+        }
+    }
+
+    /// The transform with parameters taken from `statistics` of its input.
+    public func fitted(to statistics: RunningStatistics) -> Transform {
+        switch self {
+        case .zScore: return .zScore(mean: statistics.mean, std: max(statistics.standardDeviation, 1e-12))
+        case .minMax:
+            let range = statistics.maximum - statistics.minimum
+            return .minMax(minimum: statistics.minimum, maximum: statistics.minimum + (range > 0 ? range : 1))
+        default: return self
+        }
+    }
+
+    /// A short name for reports, e.g. `dBR(0.1, -15)`.
+    public var summary: String {
+        func n(_ v: Double?) -> String { v.map { String(format: "%.6g", $0) } ?? "?" }
+        switch self {
+        case let .accumulationToRate(minutes): return "rate(\(n(minutes)) min)"
+        case let .clip(threshold, below, maximum): return "clip(<\(n(threshold)) -> \(n(below))\(maximum.map { ", max \(n($0))" } ?? ""))"
+        case let .decibel(threshold, zeroValue): return "dBR(\(n(threshold)), \(n(zeroValue)))"
+        case let .log(epsilon): return "log(x + \(n(epsilon)))"
+        case let .boxCox(lambda, epsilon): return "boxcox(\(n(lambda)), \(n(epsilon)))"
+        case let .zScore(mean, std): return "zscore(\(n(mean)), \(n(std)))"
+        case let .minMax(minimum, maximum): return "minmax(\(n(minimum)), \(n(maximum)))"
+        }
+    }
+
+    /// Applies the transform in place.
+    public func forward(_ values: UnsafeMutableBufferPointer<Float>) {
+        switch self {
+        case let .accumulationToRate(minutes):
+            map(values) { $0 * 60 / minutes }
+        case let .clip(threshold, below, maximum):
+            let cap = maximum ?? .infinity
+            map(values) { $0 < threshold ? below : min($0, cap) }
+        case let .decibel(threshold, zeroValue):
+            map(values) { $0 >= threshold ? 10 * log10($0) : zeroValue }
+        case let .log(epsilon):
+            map(values) { Foundation.log($0 + epsilon) }
+        case let .boxCox(lambda, epsilon):
+            map(values) { lambda == 0 ? Foundation.log($0 + epsilon) : (pow($0 + epsilon, lambda) - 1) / lambda }
+        case let .zScore(mean, std):
+            let m = mean ?? 0, s = std ?? 1
+            map(values) { ($0 - m) / s }
+        case let .minMax(minimum, maximum):
+            let low = minimum ?? 0, span = (maximum ?? 1) - low
+            map(values) { ($0 - low) / span }
+        }
+    }
+
+    /// Undoes the transform in place (exactly, within float rounding, where it is invertible).
+    public func inverse(_ values: UnsafeMutableBufferPointer<Float>) {
+        switch self {
+        case let .accumulationToRate(minutes):
+            map(values) { $0 * minutes / 60 }
+        case .clip:
+            break
+        case let .decibel(_, zeroValue):
+            map(values) { $0 <= zeroValue ? 0 : pow(10, $0 / 10) }
+        case let .log(epsilon):
+            map(values) { exp($0) - epsilon }
+        case let .boxCox(lambda, epsilon):
+            map(values) { lambda == 0 ? exp($0) - epsilon : pow($0 * lambda + 1, 1 / lambda) - epsilon }
+        case let .zScore(mean, std):
+            let m = mean ?? 0, s = std ?? 1
+            map(values) { $0 * s + m }
+        case let .minMax(minimum, maximum):
+            let low = minimum ?? 0, span = (maximum ?? 1) - low
+            map(values) { $0 * span + low }
+        }
+    }
+
+    private func map(_ values: UnsafeMutableBufferPointer<Float>, _ f: (Double) -> Double) {
+        for i in 0..<values.count where !values[i].isNaN {
+            values[i] = Float(f(Double(values[i])))
+        }
+    }
+
+    /// Parses the compact form used on the command line: `rate:10`, `clip:0.1:0[:300]`, `dbr:0.1:-15`,
+    /// `log:0.01`, `boxcox:0.5:0.01`, `zscore`, `minmax`.
+    public init(parsing text: String) throws {
+        let parts = text.split(separator: ":").map { String($0).trimmingCharacters(in: .whitespaces) }
+        let name = parts.first?.lowercased() ?? ""
+        func number(_ i: Int, _ what: String) throws -> Double {
+            guard i < parts.count, let v = Double(parts[i]) else {
+                throw ConfigError("transform '\(text)': expected \(what) as parameter \(i)")
+            }
+            return v
+        }
+        switch name {
+        case "rate": self = .accumulationToRate(minutes: try number(1, "the accumulation minutes"))
+        case "clip": self = .clip(threshold: try number(1, "a threshold"), below: try number(2, "the value below it"),
+                                  maximum: parts.count > 3 ? try number(3, "a maximum") : nil)
+        case "dbr": self = .decibel(threshold: try number(1, "a threshold in mm/h"), zeroValue: try number(2, "the no-rain value in dBR"))
+        case "log": self = .log(epsilon: try number(1, "epsilon"))
+        case "boxcox": self = .boxCox(lambda: try number(1, "lambda"), epsilon: try number(2, "epsilon"))
+        case "zscore": self = .zScore(mean: nil, std: nil)
+        case "minmax": self = .minMax(minimum: nil, maximum: nil)
+        default:
+            throw ConfigError("unknown transform '\(text)'; known: rate:MIN, clip:T:BELOW[:MAX], dbr:T:ZERO, log:EPS, boxcox:L:EPS, zscore, minmax")
+        }
+    }
+}
+
+/// A configuration problem: an unknown key, a wrong type, a value out of range. Its text names the key.
+public struct ConfigError: Error, Equatable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

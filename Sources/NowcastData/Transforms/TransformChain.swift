@@ -1,0 +1,46 @@
+import Foundation
+
+/// An ordered list of transforms applied one after another; `inverse` undoes them in reverse order.
+/// Serialises to JSON and restores exactly.
+public struct TransformChain: Codable, Equatable, Sendable {
+    /// The steps, in forward order.
+    public var steps: [Transform]
+
+    public init(_ steps: [Transform] = []) { self.steps = steps }
+
+    /// True when some step still needs statistics from the data.
+    public var needsFitting: Bool { steps.contains(where: \.needsFitting) }
+
+    /// Index of the first step that needs fitting.
+    public var firstUnfitted: Int? { steps.firstIndex(where: \.needsFitting) }
+
+    /// Applies every step in place.
+    public func forward(_ values: UnsafeMutableBufferPointer<Float>) {
+        for step in steps { step.forward(values) }
+    }
+
+    /// Applies the first `count` steps in place (what a statistics pass needs).
+    public func forward(_ values: UnsafeMutableBufferPointer<Float>, steps count: Int) {
+        for step in steps.prefix(count) { step.forward(values) }
+    }
+
+    /// Undoes every step in place, last first.
+    public func inverse(_ values: UnsafeMutableBufferPointer<Float>) {
+        for step in steps.reversed() { step.inverse(values) }
+    }
+
+    /// JSON text of the chain.
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// The chain from its JSON text.
+    public static func fromJSON(_ text: String) throws -> TransformChain {
+        try JSONDecoder().decode(TransformChain.self, from: Data(text.utf8))
+    }
+
+    /// One line for reports.
+    public var summary: String { steps.isEmpty ? "none" : steps.map(\.summary).joined(separator: " -> ") }
+}
