@@ -1,0 +1,205 @@
+import Foundation
+import NowcastIO
+import Yams
+
+/// Configuration of `nowcast convert`, from YAML or JSON (every key also has a command-line flag).
+/// Keys are snake_case; an unknown key or a value of the wrong type is an error naming the key.
+public struct ConvertConfig: Codable, Equatable, Sendable {
+    /// Files, folders (searched recursively) and glob patterns.
+    public var inputs: [String] = []
+    /// NetCDF variable to read; default: the one field variable.
+    public var variable: String?
+    /// ODIM quantity to read; default RATE, ACRR or DBZH.
+    public var quantity: String?
+    /// Valid times from file names with this strftime pattern, for files that carry none.
+    public var timeFromFilename: String?
+    /// Transforms in the compact form (`rate:10`, `dbr:0.1:-15`, `zscore`, ...), applied in order.
+    public var transforms: [String] = []
+    /// Window shape.
+    public var window = WindowSpec(inputs: 4, targets: 6)
+    /// Sample filters.
+    public var filters = WindowFilters()
+    /// Split rule.
+    public var split = SplitSpec()
+    /// Output folder of the store.
+    public var output: String = ""
+    /// Samples per shard range (each range writes one shard per split it has samples of).
+    public var shardSize: Int = 256
+    /// Store values as int16 packed over the training range instead of float32.
+    public var packInt16: Bool = false
+    /// Deflate level of the shards (1 is fast and compresses rain fields well).
+    public var deflateLevel: Int = 1
+    /// Stop at the first unreadable file instead of skipping it.
+    public var strict: Bool = false
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case inputs, variable, quantity, transforms, window, filters, split, output, strict
+        case timeFromFilename = "time_from_filename", shardSize = "shard_size", packInt16 = "pack_int16", deflateLevel = "deflate_level"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = ConvertConfig()
+        inputs = try c.decodeIfPresent([String].self, forKey: .inputs) ?? defaults.inputs
+        variable = try c.decodeIfPresent(String.self, forKey: .variable)
+        quantity = try c.decodeIfPresent(String.self, forKey: .quantity)
+        timeFromFilename = try c.decodeIfPresent(String.self, forKey: .timeFromFilename)
+        transforms = try c.decodeIfPresent([String].self, forKey: .transforms) ?? defaults.transforms
+        window = try c.decodeIfPresent(WindowSpec.self, forKey: .window) ?? defaults.window
+        filters = try c.decodeIfPresent(WindowFilters.self, forKey: .filters) ?? defaults.filters
+        split = try c.decodeIfPresent(SplitSpec.self, forKey: .split) ?? defaults.split
+        output = try c.decodeIfPresent(String.self, forKey: .output) ?? defaults.output
+        shardSize = try c.decodeIfPresent(Int.self, forKey: .shardSize) ?? defaults.shardSize
+        packInt16 = try c.decodeIfPresent(Bool.self, forKey: .packInt16) ?? defaults.packInt16
+        deflateLevel = try c.decodeIfPresent(Int.self, forKey: .deflateLevel) ?? defaults.deflateLevel
+        strict = try c.decodeIfPresent(Bool.self, forKey: .strict) ?? defaults.strict
+    }
+
+    /// The keys a config file may hold, nested sections as `section.key`.
+    static let knownKeys: [String: Set<String>] = [
+        "": Set(CodingKeys.allCases.map(\.rawValue)),
+        "window": ["inputs", "targets", "stride", "patch_size", "patch_stride", "coarsen"],
+        "filters": ["max_missing_fraction", "min_wet_fraction", "wet_threshold", "wet_frames"],
+        "split": ["block_hours", "validation", "test", "seed"],
+    ]
+
+    /// Loads a YAML or JSON config file.
+    public static func load(path: String) throws -> ConvertConfig {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError("\(path): no such config file") }
+        return try parse(String(decoding: data, as: UTF8.self), source: path)
+    }
+
+    /// Parses YAML or JSON text; `source` names it in errors.
+    public static func parse(_ text: String, source: String) throws -> ConvertConfig {
+        let tree: Any?
+        do { tree = try Yams.load(yaml: text) } catch {
+            throw ConfigError("\(source): not valid YAML or JSON (\(oneLine(error)))")
+        }
+        guard let root = tree as? [String: Any] else { throw ConfigError("\(source): expected a mapping of keys at the top level") }
+        try checkKeys(root, section: "", source: source)
+        do {
+            return try YAMLDecoder().decode(ConvertConfig.self, from: text)
+        } catch let error as DecodingError {
+            throw ConfigError("\(source): \(describe(error))")
+        }
+    }
+
+    private static func checkKeys(_ mapping: [String: Any], section: String, source: String) throws {
+        let known = knownKeys[section] ?? []
+        for key in mapping.keys.sorted() {
+            let path = section.isEmpty ? key : "\(section).\(key)"
+            guard known.contains(key) else {
+                throw ConfigError("\(source): unknown key '\(path)'; known keys\(section.isEmpty ? "" : " of '\(section)'"): \(known.sorted().joined(separator: ", "))")
+            }
+            if knownKeys[key] != nil, section.isEmpty {
+                guard let nested = mapping[key] as? [String: Any] else { throw ConfigError("\(source): key '\(key)' must be a mapping") }
+                try checkKeys(nested, section: key, source: source)
+            }
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map(\.stringValue).filter { !$0.isEmpty }
+            return keys.isEmpty ? "the top level" : "key '\(keys.joined(separator: "."))'"
+        }
+        switch error {
+        case let .typeMismatch(type, context): return "\(path(context)): expected \(typeName(type))"
+        case let .valueNotFound(type, context): return "\(path(context)): expected \(typeName(type)), found nothing"
+        case let .keyNotFound(key, context): return "\(path(context)): missing key '\(key.stringValue)'"
+        case let .dataCorrupted(context): return "\(path(context)): \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type, is UInt64.Type: return "a whole number"
+        case is Double.Type: return "a number"
+        case is Bool.Type: return "true or false"
+        case is String.Type: return "text"
+        default: return "\(type)".contains("Array") ? "a list" : "\(type)"
+        }
+    }
+
+    /// Checks every value; errors name the key.
+    public func validate() throws {
+        guard !inputs.isEmpty else { throw ConfigError("inputs: expected at least one file, folder or pattern") }
+        guard !output.isEmpty else { throw ConfigError("output: expected the folder of the store") }
+        guard shardSize >= 1 else { throw ConfigError("shard_size: expected at least 1, got \(shardSize)") }
+        guard (0...9).contains(deflateLevel) else { throw ConfigError("deflate_level: expected 0 to 9, got \(deflateLevel)") }
+        _ = try transformChain()
+        try filters.validate()
+        try split.validate()
+        if let pattern = timeFromFilename { _ = try readPattern(pattern) }
+    }
+
+    /// The transform chain the config names (unfitted).
+    public func transformChain() throws -> TransformChain {
+        TransformChain(try transforms.map { text in
+            do { return try Transform(parsing: text) } catch let error as ConfigError { throw ConfigError("transforms: \(error.description)") }
+        })
+    }
+
+    /// How frames are read.
+    public func readOptions() throws -> FieldReadOptions {
+        FieldReadOptions(variable: variable, quantity: quantity, timeFromFileName: try timeFromFilename.map(readPattern))
+    }
+
+    private func readPattern(_ text: String) throws -> TimePattern {
+        do { return try TimePattern(text) } catch { throw ConfigError("time_from_filename: \(error)") }
+    }
+}
+
+extension WindowSpec {
+    enum CodingKeys: String, CodingKey {
+        case inputs, targets, stride, coarsen
+        case patchSize = "patch_size", patchStride = "patch_stride"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(inputs: try c.decodeIfPresent(Int.self, forKey: .inputs) ?? 4, targets: try c.decodeIfPresent(Int.self, forKey: .targets) ?? 6,
+                  stride: try c.decodeIfPresent(Int.self, forKey: .stride) ?? 1, patchSize: try c.decodeIfPresent(Int.self, forKey: .patchSize),
+                  patchStride: try c.decodeIfPresent(Int.self, forKey: .patchStride), coarsen: try c.decodeIfPresent(Int.self, forKey: .coarsen) ?? 1)
+    }
+}
+
+extension WindowFilters {
+    enum CodingKeys: String, CodingKey {
+        case maxMissingFraction = "max_missing_fraction", minWetFraction = "min_wet_fraction"
+        case wetThreshold = "wet_threshold", wetFrames = "wet_frames"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = WindowFilters()
+        self.init(maxMissingFraction: try c.decodeIfPresent(Double.self, forKey: .maxMissingFraction) ?? d.maxMissingFraction,
+                  minWetFraction: try c.decodeIfPresent(Double.self, forKey: .minWetFraction) ?? d.minWetFraction,
+                  wetThreshold: try c.decodeIfPresent(Double.self, forKey: .wetThreshold) ?? d.wetThreshold,
+                  wetFrames: try c.decodeIfPresent(Frames.self, forKey: .wetFrames) ?? d.wetFrames)
+    }
+}
+
+extension SplitSpec {
+    enum CodingKeys: String, CodingKey {
+        case validation, test, seed
+        case blockHours = "block_hours"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = SplitSpec()
+        self.init(blockHours: try c.decodeIfPresent(Double.self, forKey: .blockHours) ?? d.blockHours,
+                  validation: try c.decodeIfPresent(Double.self, forKey: .validation) ?? d.validation,
+                  test: try c.decodeIfPresent(Double.self, forKey: .test) ?? d.test,
+                  seed: try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed)
+    }
+}
+
+/// An error's description on one line.
+func oneLine(_ error: Error) -> String {
+    String(describing: error).split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+}

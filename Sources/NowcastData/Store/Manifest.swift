@@ -1,0 +1,106 @@
+import Foundation
+import NowcastIO
+
+/// `manifest.json` of a sample store: everything needed to use and to reproduce it.
+public struct Manifest: Codable, Equatable, Sendable {
+    /// One shard file.
+    public struct Shard: Codable, Equatable, Sendable {
+        /// Path relative to the store folder, e.g. `train/shard-00003.nc`.
+        public var path: String
+        /// Samples in the shard.
+        public var samples: Int
+    }
+
+    /// Counts of what the conversion kept and left out, and why.
+    public struct Counts: Codable, Equatable, Sendable {
+        /// Frames in the series.
+        public var frames = 0
+        /// Files skipped as unreadable.
+        public var filesSkipped = 0
+        /// Duplicate valid times dropped.
+        public var duplicateFrames = 0
+        /// Missing time steps inside the series.
+        public var missingSteps = 0
+        /// Windows planned (time-consecutive, inside one split block).
+        public var windows = 0
+        /// Candidate windows with a gap inside.
+        public var rejectedGaps = 0
+        /// Candidate windows spanning two split blocks.
+        public var rejectedSplitBoundary = 0
+        /// Samples (window x patch) examined.
+        public var samplesExamined = 0
+        /// Samples rejected for too many missing values.
+        public var rejectedMissing = 0
+        /// Samples rejected for too little rain.
+        public var rejectedDry = 0
+        /// Samples kept, per split.
+        public var kept: [String: Int] = [:]
+
+        public init() {}
+    }
+
+    /// Format version of the store.
+    public var version = 1
+    /// The sample layout.
+    public var layout: SampleLayout
+    /// The fitted transform chain (physical -> stored).
+    public var transforms: TransformChain
+    /// Statistics of the fitted transform's input on the training split, when a step needed them.
+    public var statistics: RunningStatistics?
+    /// Physical units of the source field.
+    public var units: String
+    /// Quantity of the source field.
+    public var quantity: String
+    /// Time step of the series in seconds.
+    public var stepSeconds: Double
+    /// The source grid (before coarsening and patching).
+    public var grid: GridSummary
+    /// The split rule.
+    public var split: SplitSpec
+    /// Counts.
+    public var counts: Counts
+    /// Shards per split name.
+    public var shards: [String: [Shard]]
+    /// The conversion configuration as given.
+    public var config: ConvertConfig
+    /// Source files of the frames, in time order.
+    public var sources: [String]
+
+    /// Reads `manifest.json` from a store folder.
+    public static func load(from folder: String) throws -> Manifest {
+        let path = (folder as NSString).appendingPathComponent("manifest.json")
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError("\(folder): not a sample store (no manifest.json)")
+        }
+        do { return try JSONDecoder().decode(Manifest.self, from: data) } catch {
+            throw ConfigError("\(path): not a readable manifest (\(error))")
+        }
+    }
+}
+
+/// The parts of a grid a manifest records (coordinates are summarised, not listed).
+public struct GridSummary: Codable, Equatable, Sendable {
+    public var ny: Int
+    public var nx: Int
+    public var dx: Double
+    public var dy: Double
+    public var xyUnits: String
+    public var projection: String?
+    public var firstX: Double?
+    public var firstY: Double?
+}
+
+/// Writes JSON atomically (temporary file, then rename).
+func writeJSONAtomically<T: Encodable>(_ value: T, to path: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    let output = try AtomicOutput(destination: path)
+    do {
+        try encoder.encode(value).write(to: URL(fileURLWithPath: output.temporaryPath))
+        try output.commit()
+    } catch {
+        output.discard()
+        throw error
+    }
+}
