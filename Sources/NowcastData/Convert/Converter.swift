@@ -14,6 +14,8 @@ public final class Converter {
     public var log: (String) -> Void = { _ in }
     /// Progress callback: phase, done, total.
     public var progress: (Phase, Int, Int) -> Void = { _, _, _ in }
+    /// Tests only: fail after this many shard ranges, as a killed run would stop.
+    var stopAfterRanges: Int?
 
     public init(config: ConvertConfig) { self.config = config }
 
@@ -175,6 +177,7 @@ public final class Converter {
             state.nextWindow = nextWindow
             state.nextPatch = nextPatch
             try writeJSONAtomically(state, to: statePath)
+            if let stop = stopAfterRanges, state.ranges >= stop { throw ConfigError("stopped after \(stop) ranges (test)") }
         }
 
         var physical = [Float](repeating: 0, count: layout.sampleValues)
