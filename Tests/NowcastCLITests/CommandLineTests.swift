@@ -1,5 +1,8 @@
 import Foundation
 import NowcastIO
+#if canImport(Glibc)
+import Glibc
+#endif
 import XCTest
 
 /// Runs the built `nowcast` executable as a user would.
@@ -126,5 +129,107 @@ final class CommandLineTests: XCTestCase {
             XCTAssertEqual(line["checksum_ok"] as? Bool, true, "every path decodes the same values")
             XCTAssertGreaterThan(try XCTUnwrap(line["MBps_uncompressed"] as? Double), 0)
         }
+    }
+}
+
+/// `nowcast convert` and `nowcast stats` as a user runs them, including a SIGKILL in the middle.
+final class ConvertCommandTests: XCTestCase {
+    private var executable: String { Bundle.main.bundleURL.appendingPathComponent("nowcast").path }
+
+    private func start(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
+        guard FileManager.default.isExecutableFile(atPath: executable) else { throw XCTSkip("nowcast is not built at \(executable)") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        return (process, out, err)
+    }
+
+    private func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+        let (process, out, err) = try start(arguments)
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output, error)
+    }
+
+    private func folder() throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("nowcast-convert-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url.path
+    }
+
+    private func shardBytes(_ store: String) throws -> [String: Data] {
+        var result: [String: Data] = [:]
+        for path in try FileManager.default.subpathsOfDirectory(atPath: store) where path.hasSuffix(".nc") {
+            // Compare the decoded variables, not the files: HDF5 metadata may be laid out differently.
+            let file = try NetCDFFile(path: store + "/" + path)
+            let values = try ["data", "valid_time", "patch_y", "patch_x"].flatMap { try file.variable($0).readAllDoubles() }
+            result[path] = values.withUnsafeBytes { Data($0) }
+        }
+        return result
+    }
+
+    func testKilledConvertResumesToTheSameStore() throws {
+        let dir = try folder()
+        XCTAssertEqual(try run(["synth", "-o", dir + "/archive", "--frames", "120", "--size", "96,96", "--step", "5", "--no-coverage-mask"]).status, 0)
+        let common = ["convert", "--input", dir + "/archive", "--transform", "dbr:0.1:-15", "--transform", "zscore", "--t-in", "4", "--t-out", "4",
+                      "--patch-size", "32", "--block-hours", "2", "--validation", "0.2", "--test", "0.2", "--shard-size", "8", "--split-seed", "3"]
+        let whole = try run(common + ["-o", dir + "/whole"])
+        XCTAssertEqual(whole.status, 0, whole.error)
+        XCTAssertTrue(whole.output.contains("kept       train"), whole.output)
+
+        let (process, _, _) = try start(common + ["-o", dir + "/killed"])
+        let state = dir + "/killed/convert-state.json"
+        let deadline = Date().addingTimeInterval(60)
+        // Kill once at least two shard ranges are done.
+        while Date() < deadline, process.isRunning {
+            if let data = FileManager.default.contents(atPath: state),
+               let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any], (json["ranges"] as? Int ?? 0) >= 2 { break }
+            usleep(2000)
+        }
+        guard process.isRunning else { throw XCTSkip("the conversion finished before it could be killed") }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .uncaughtSignal)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/killed/manifest.json"))
+        let resumed = try run(common + ["-o", dir + "/killed"])
+        XCTAssertEqual(resumed.status, 0, resumed.error)
+        XCTAssertTrue(resumed.error.contains("resuming"), resumed.error)
+        XCTAssertEqual(try shardBytes(dir + "/killed"), try shardBytes(dir + "/whole"))
+        let a = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: dir + "/whole/manifest.json"))) as? [String: Any]
+        let b = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: dir + "/killed/manifest.json"))) as? [String: Any]
+        XCTAssertEqual(a?["counts"] as? NSDictionary, b?["counts"] as? NSDictionary)
+        XCTAssertEqual(a?["shards"] as? NSDictionary, b?["shards"] as? NSDictionary)
+    }
+
+    func testConvertErrorsAreOneLineAndStatsPrintsStatistics() throws {
+        let dir = try folder()
+        XCTAssertEqual(try run(["synth", "-o", dir + "/archive", "--frames", "12", "--size", "32,32"]).status, 0)
+        try "inputs: [\(dir)/archive]\nwindow: {inputs: 2, targets: 1, horizon: 3}\noutput: \(dir)/s\n".write(toFile: dir + "/bad.yaml", atomically: true, encoding: .utf8)
+        for (arguments, words) in [
+            (["convert", "--config", dir + "/bad.yaml"], ["bad.yaml", "window.horizon"]),
+            (["convert", "--input", dir + "/nothing", "-o", dir + "/s"], ["nothing", "no such file"]),
+            (["convert", "--input", dir + "/archive", "-o", dir + "/s", "--t-in", "10", "--t-out", "5"], ["15 frames", "longer than the series of 12"]),
+            (["convert", "--input", dir + "/archive", "-o", dir + "/s", "--transform", "cube"], ["unknown transform 'cube'"]),
+            (["convert", "--config", dir + "/absent.yaml"], ["absent.yaml", "no such config file"]),
+        ] {
+            let result = try run(arguments)
+            XCTAssertEqual(result.status, 1, "\(arguments)")
+            let lines = result.error.split(separator: "\n").filter { $0.hasPrefix("nowcast:") }
+            XCTAssertEqual(lines.count, 1, result.error)
+            for word in words { XCTAssertTrue(result.error.contains(word), "'\(result.error)' lacks '\(word)'") }
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/s/manifest.json"))
+        let stats = try run(["stats", "--input", dir + "/archive", "--transform", "dbr:0.1:-15", "--transform", "zscore", "--t-in", "2", "--t-out", "1",
+                             "--validation", "0", "--test", "0", "--json"])
+        XCTAssertEqual(stats.status, 0, stats.error)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(stats.output.utf8)) as? [String: Any])
+        XCTAssertEqual(json["frames"] as? Int, 12)
+        XCTAssertLessThan(try XCTUnwrap(json["mean"] as? Double), 0, "mean dBR of a mostly dry field is below 0")
     }
 }
