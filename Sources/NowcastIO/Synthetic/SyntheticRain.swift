@@ -107,14 +107,21 @@ public struct SyntheticRain {
         settings.meanSpeed * settings.stepMinutes * 60 / settings.cellSize
     }
 
-    /// Motion (rows, columns per step) at a point of the periodic domain.
+    /// Motion (rows, columns per step) at a point of the periodic domain: a mean flow whose direction
+    /// swings slowly, a shear of the x-motion that varies with y and a swirl of the y-motion that varies with x.
     private func motion(y: Double, x: Double) -> (dy: Double, dx: Double) {
+        let (mean, shear, swirl) = flowTerms()
+        return (mean.dy + swirl(x), mean.dx + shear(y))
+    }
+
+    private func flowTerms() -> (mean: (dy: Double, dx: Double), shear: (Double) -> Double, swirl: (Double) -> Double) {
         let speed = displacementPerStep
         let drift = Double(step) * 0.01
         let angle = flowAngle + 0.3 * sin(2 * .pi * Double(step) * settings.stepMinutes / 720)
-        let shear = 0.35 * speed * sin(2 * .pi * y / Double(n) + shearPhase + drift)
-        let swirl = 0.25 * speed * cos(2 * .pi * x / Double(n) + shearPhase - drift)
-        return (speed * sin(angle) + swirl, speed * cos(angle) + shear)
+        let size = Double(n), phase = shearPhase
+        return ((speed * sin(angle), speed * cos(angle)),
+                { 0.35 * speed * sin(2 * .pi * $0 / size + phase + drift) },
+                { 0.25 * speed * cos(2 * .pi * $0 / size + phase - drift) })
     }
 
     private mutating func evolve() {
@@ -122,11 +129,14 @@ public struct SyntheticRain {
         let innovation = (1 - a * a).squareRoot()
         let noise = nextNoise()
         var advected = [Double](repeating: 0, count: n * n)
+        // The flow varies by row (shear) and by column (swirl) only: tabulate both once per step.
+        let (mean, shear, swirl) = flowTerms()
+        let dxOfRow = (0..<n).map { mean.dx + shear(Double($0)) }
+        let dyOfColumn = (0..<n).map { mean.dy + swirl(Double($0)) }
         field.withUnsafeBufferPointer { old in
             for row in 0..<n {
                 for column in 0..<n {
-                    let m = motion(y: Double(row), x: Double(column))
-                    advected[row * n + column] = a * Self.bilinear(old, n, Double(row) - m.dy, Double(column) - m.dx)
+                    advected[row * n + column] = a * Self.bilinear(old, n, Double(row) - dyOfColumn[column], Double(column) - dxOfRow[row])
                         + innovation * noise[row * n + column]
                 }
             }
