@@ -232,4 +232,16 @@ final class ConvertCommandTests: XCTestCase {
         XCTAssertEqual(json["frames"] as? Int, 12)
         XCTAssertLessThan(try XCTUnwrap(json["mean"] as? Double), 0, "mean dBR of a mostly dry field is below 0")
     }
+
+    func testStreamingFromAStoreIsQuietAndFast() throws {
+        let dir = try folder()
+        XCTAssertEqual(try run(["synth", "-o", dir + "/archive", "--frames", "24", "--size", "64,64", "--no-coverage-mask"]).status, 0)
+        XCTAssertEqual(try run(["convert", "--input", dir + "/archive", "--transform", "dbr:0.1:-15", "--t-in", "2", "--t-out", "2",
+                                "--validation", "0", "--test", "0", "--shard-size", "5", "-o", dir + "/store"]).status, 0)
+        let stream = try run(["bench", "stream", dir + "/store", "--batch", "4", "--epochs", "2", "--json"])
+        XCTAssertEqual(stream.status, 0)
+        XCTAssertEqual(stream.error, "", "nothing on stderr: HDF5 is silenced on the background thread too")
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(stream.output.utf8)) as? [String: Any])
+        XCTAssertEqual(json["samples"] as? Int, 21)
+    }
 }

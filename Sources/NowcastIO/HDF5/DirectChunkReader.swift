@@ -24,7 +24,6 @@ final class DirectChunkReader {
     /// Nil when the layout does not allow direct reads. `frameAxis` nil means one chunk for the whole variable.
     init?(path: String, datasetPath: String, shape: [Int], frameAxis: Int?, storedType: ScalarType) {
         guard storedType.isExactInFloat32, shape.count >= 2 else { return nil }
-        _ = silenceHDF5Errors
         let file = LibraryLock.run { H5Fopen(path, nk_H5F_ACC_RDONLY(), nk_H5P_DEFAULT()) }
         guard file >= 0 else { return nil }
         let dataset = LibraryLock.run { H5Dopen2(file, datasetPath, nk_H5P_DEFAULT()) }

@@ -1,12 +1,8 @@
 import CHDF5
 
-/// HDF5 prints its error stack to stderr unless told not to; the toolkit reports errors itself.
-let silenceHDF5Errors: Void = LibraryLock.run { nk_H5_silence_errors() }
-
 /// Runs one HDF5 call returning an id under the library lock; a negative id becomes an error.
 @discardableResult
 func hdf5Call(_ path: String, _ what: @autoclosure () -> String, _ call: () -> hid_t) throws -> hid_t {
-    _ = silenceHDF5Errors
     let id = LibraryLock.run(call)
     guard id >= 0 else { throw NowcastIOError.unreadable(path: path, detail: "HDF5 failed \(what())") }
     return id
@@ -14,7 +10,6 @@ func hdf5Call(_ path: String, _ what: @autoclosure () -> String, _ call: () -> h
 
 /// Runs one HDF5 call returning a status under the library lock; a negative status becomes an error.
 func hdf5Status(_ path: String, _ what: @autoclosure () -> String, _ call: () -> herr_t) throws {
-    _ = silenceHDF5Errors
     let status = LibraryLock.run(call)
     guard status >= 0 else { throw NowcastIOError.unreadable(path: path, detail: "HDF5 failed \(what())") }
 }

@@ -21,7 +21,6 @@ public final class HDF5File {
     /// Opens `path` for reading; throws `.fileNotFound`, `.unrecognisedFormat` or `.unreadable`.
     public init(path: String) throws {
         guard FileManager.default.fileExists(atPath: path) else { throw NowcastIOError.fileNotFound(path: path) }
-        _ = silenceHDF5Errors
         let isHDF5 = LibraryLock.run { H5Fis_hdf5(path) }
         guard isHDF5 > 0 else {
             throw NowcastIOError.unrecognisedFormat(path: path, detail: "no HDF5 signature")
