@@ -148,7 +148,9 @@ public struct SyntheticRain {
             cells[i].x += m.dx
             cells[i].age += 1
         }
-        cells.removeAll { $0.age > $0.lifetime }
+        let (height, width) = (Double(settings.ny), Double(settings.nx))
+        cells.removeAll { $0.age > $0.lifetime || $0.y < -4 * $0.radius || $0.y > height + 4 * $0.radius
+            || $0.x < -4 * $0.radius || $0.x > width + 4 * $0.radius }
         // Births: about one cell per 180 x 180 km of domain every half hour, kept only where the
         // field is already near raining, so that cells cluster inside rain areas.
         let area = Double(settings.ny * settings.nx) * settings.cellSize * settings.cellSize / 1e6
@@ -192,8 +194,10 @@ public struct SyntheticRain {
             let envelope = sin(.pi * min(1, cell.age / max(cell.lifetime, 1)))
             let reach = Int((3 * cell.radius).rounded(.up))
             let cy = Int(cell.y.rounded()), cx = Int(cell.x.rounded())
-            for row in max(0, cy - reach)...min(ny - 1, max(0, cy + reach)) where cy - reach < ny && cy + reach >= 0 {
-                for column in max(0, cx - reach)...min(nx - 1, max(0, cx + reach)) where cx - reach < nx && cx + reach >= 0 {
+            // A cell that has drifted out of view draws nothing.
+            guard cy + reach >= 0, cy - reach < ny, cx + reach >= 0, cx - reach < nx else { continue }
+            for row in max(0, cy - reach)...min(ny - 1, cy + reach) {
+                for column in max(0, cx - reach)...min(nx - 1, cx + reach) {
                     // An elliptical Gaussian, textured by the correlated field.
                     let dy = Double(row) - cell.y, dx = Double(column) - cell.x
                     let along = dx * cos(cell.orientation) + dy * sin(cell.orientation)
