@@ -66,11 +66,12 @@ public final class Converter {
         }
         try write(series: series, plan: plan, state: &state, statePath: statePath)
         let (sny, snx) = config.window.sampleShape(ny: series.grid.ny, nx: series.grid.nx)
+        let first = try series.frame(0)
         let manifest = Manifest(
             layout: SampleLayout(inputs: config.window.inputs, targets: config.window.targets, ny: sny, nx: snx,
                                  packing: state.packing, deflateLevel: config.deflateLevel),
-            transforms: state.transforms, statistics: state.statistics, units: try series.frame(0).units,
-            quantity: try series.frame(0).quantity, stepSeconds: series.step,
+            transforms: state.transforms, statistics: state.statistics, units: first.units,
+            quantity: first.quantity, stepSeconds: series.step,
             grid: GridSummary(ny: series.grid.ny, nx: series.grid.nx, dx: series.grid.dx, dy: series.grid.dy, xyUnits: series.grid.xyUnits,
                               projection: series.grid.projection, firstX: series.grid.x.first, firstY: series.grid.y.first),
             split: config.split, counts: state.counts, shards: state.shards, config: config, sources: series.entries.map(\.path))

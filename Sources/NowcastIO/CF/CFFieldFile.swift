@@ -89,8 +89,8 @@ public final class CFFieldFile: FieldFile {
     /// decoding up to `threads` frames at once where direct chunk reads apply; sequential otherwise.
     public func readFrames(_ range: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>,
                            threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
-        if let bad = [range.lowerBound, range.upperBound - 1].first(where: { !(0..<frameCount).contains($0) }), !range.isEmpty {
-            try checkIndex(bad)
+        guard range.isEmpty || (range.lowerBound >= 0 && range.upperBound <= frameCount) else {
+            throw NowcastIOError.invalidOption(path: path, detail: "frames \(range) requested; the file has \(frameCount)")
         }
         try unitReader.read(range, into: buffer, threads: threads)
     }

@@ -8,6 +8,8 @@ public final class HDF5FieldFile: FieldFile {
     public let fieldName: String
     public let grid: Grid
     public let validTimes: [Date]
+    /// The calibration applied to stored values.
+    public var calibration: Calibration { options.calibration }
     private let options: FieldReadOptions
     private let file: HDF5File
     private let storedType: ScalarType

@@ -110,8 +110,10 @@ public struct FileReport: Codable, Sendable {
             return parts.joined(separator: "; ")
         case let odim as ODIMFieldFile:
             return calibration(odim.selected[0].calibration)
+        case let generic as HDF5FieldFile:
+            return calibration(generic.calibration)
         default:
-            return "caller's calibration"
+            return "as read"
         }
     }
 }
