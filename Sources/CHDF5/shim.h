@@ -22,6 +22,7 @@ static inline hid_t nk_H5E_DEFAULT(void)        { return H5E_DEFAULT; }
 
 static inline unsigned nk_H5F_ACC_RDONLY(void) { return H5F_ACC_RDONLY; }
 static inline unsigned nk_H5F_ACC_TRUNC(void)  { return H5F_ACC_TRUNC; }
+static inline unsigned nk_H5F_ACC_RDWR(void)   { return H5F_ACC_RDWR; }
 static inline unsigned nk_H5F_ACC_EXCL(void)   { return H5F_ACC_EXCL; }
 
 /// Silences HDF5's automatic error-stack printing; the toolkit reports errors itself.

@@ -144,4 +144,50 @@ final class DirectChunkTests: XCTestCase {
         }
         XCTAssertGreaterThanOrEqual(failures, 2, "the damaged frame fails on both paths")
     }
+
+    func testShuffleIsTheInverseOfUnshuffle() {
+        var random = SeededGenerator(seed: 6)
+        for elementSize in [1, 2, 4, 8] {
+            let input = (0..<(elementSize * 37 + 1)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            var shuffled = [UInt8](repeating: 0, count: input.count), restored = shuffled
+            input.withUnsafeBytes { source in shuffled.withUnsafeMutableBytes { ChunkCodec.shuffle(source, into: $0, elementSize: elementSize) } }
+            shuffled.withUnsafeBytes { source in restored.withUnsafeMutableBytes { ChunkCodec.unshuffle(source, into: $0, elementSize: elementSize) } }
+            XCTAssertEqual(restored, input)
+            if elementSize > 1 { XCTAssertNotEqual(shuffled, input) }
+        }
+    }
+
+    func testSpooledChunksReadBackThroughTheLibraryAndTheDirectPath() throws {
+        let path = try temporaryFolder(self) + "/spooled.nc"
+        var random = SeededGenerator(seed: 12)
+        let units = (0..<5).map { _ in (0..<(3 * 10 * 12)).map { i -> Float in i % 17 == 0 ? .nan : Float(random.gaussian()) } }
+        let writer = try NetCDFWriter(path: path)
+        try writer.addDimension("sample", length: nil)
+        try writer.addDimension("time", length: 3)
+        try writer.addDimension("y", length: 10)
+        try writer.addDimension("x", length: 12)
+        try writer.addVariable("data", type: .float32, dimensions: ["sample", "time", "y", "x"],
+                               storage: .init(chunks: [1, 3, 10, 12], deflateLevel: 1, shuffle: true))
+        try writer.addVariable("index", type: .int32, dimensions: ["sample"])
+        try writer.write("index", (0..<Int32(units.count)).map { $0 }, start: [0], count: [units.count])
+        let spool = try ChunkSpool(beside: path, unitValues: 3 * 10 * 12, elementSize: 4, deflateLevel: 1)
+        for unit in units { try unit.withUnsafeBytes { try spool.append($0) } }
+        try writer.finish { try spool.write(into: $0, variable: "data") }
+
+        let variable = try NetCDFFile(path: path).variable("data")
+        XCTAssertEqual(variable.shape, [5, 3, 10, 12])
+        let reader = VariableUnitReader(variable: variable, unitAxis: 0,
+                                        packing: try CFPacking(attributes: variable.attributes, storedType: .float32, path: path, variable: "data"))
+        XCTAssertTrue(reader.supportsDirectChunkReads)
+        for direct in [false, true] {
+            reader.directChunkReads = direct
+            for (index, unit) in units.enumerated() {
+                var values = [Float](repeating: 0, count: unit.count)
+                try values.withUnsafeMutableBufferPointer { try reader.read(index, into: $0) }
+                XCTAssertEqual(values.map(\.bitPattern), unit.map(\.bitPattern), "unit \(index), direct \(direct)")
+            }
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: (path as NSString).deletingLastPathComponent), ["spooled.nc"],
+                       "the side file is gone")
+    }
 }

@@ -96,13 +96,7 @@ public final class Converter {
             let (fitted, statistics, _) = try fit(series: series, plan: plan)
             return (fitted, statistics ?? RunningStatistics(), frames.count)
         }
-        var statistics = RunningStatistics()
-        for (n, index) in frames.enumerated() {
-            var values = Coarsening.blockMean(try series.frame(index).values, ny: series.grid.ny, nx: series.grid.nx, factor: config.window.coarsen)
-            values.withUnsafeMutableBufferPointer { chain.forward($0) }
-            statistics.add(values)
-            progress(.fitting, n + 1, frames.count)
-        }
+        let statistics = try statisticsPass(series: series, frames: frames) { values in values.withUnsafeMutableBufferPointer { chain.forward($0) } }
         chain = try config.transformChain()
         return (chain, statistics, frames.count)
     }
@@ -127,14 +121,7 @@ public final class Converter {
             throw ConfigError("split: no training windows to fit the transforms on; lower split.validation/split.test or use more data")
         }
         func pass(steps: Int) throws -> RunningStatistics {
-            var statistics = RunningStatistics()
-            for (n, index) in frames.enumerated() {
-                var values = Coarsening.blockMean(try series.frame(index).values, ny: series.grid.ny, nx: series.grid.nx, factor: config.window.coarsen)
-                values.withUnsafeMutableBufferPointer { chain.forward($0, steps: steps) }
-                statistics.add(values)
-                progress(.fitting, n + 1, frames.count)
-            }
-            return statistics
+            try statisticsPass(series: series, frames: frames) { values in values.withUnsafeMutableBufferPointer { chain.forward($0, steps: steps) } }
         }
         var fittedStatistics: RunningStatistics?
         while let k = chain.firstUnfitted {
@@ -149,6 +136,35 @@ public final class Converter {
             packing = SampleLayout.Packing(minimum: statistics.minimum, maximum: statistics.maximum)
         }
         return (chain, fittedStatistics, packing)
+    }
+
+    /// Statistics of `frames` after `transform`, read and transformed a few frames at a time on every
+    /// core; the pieces merge in frame order, so the result does not depend on thread timing.
+    private func statisticsPass(series: FrameSeries, frames: [Int], transform: @escaping (inout [Float]) -> Void) throws -> RunningStatistics {
+        var statistics = RunningStatistics()
+        let batch = 2 * ProcessInfo.processInfo.activeProcessorCount
+        var start = 0
+        while start < frames.count {
+            let indices = Array(frames[start..<min(frames.count, start + batch)])
+            var pieces = [RunningStatistics](repeating: RunningStatistics(), count: indices.count)
+            let failures = ErrorCollector()
+            let coarsen = config.window.coarsen
+            pieces.withUnsafeMutableBufferPointer { slots in
+                DispatchQueue.concurrentPerform(iterations: indices.count) { k in
+                    do {
+                        var values = Coarsening.blockMean(try series.readFrameConcurrently(indices[k]).values, ny: series.grid.ny, nx: series.grid.nx,
+                                                          factor: coarsen)
+                        transform(&values)
+                        slots[k].add(values)
+                    } catch { failures.record(error) }
+                }
+            }
+            if let error = failures.first { throw error }
+            for piece in pieces { statistics.merge(piece) }
+            start += indices.count
+            progress(.fitting, start, frames.count)
+        }
+        return statistics
     }
 
     // MARK: - Writing
@@ -186,17 +202,23 @@ public final class Converter {
         for w in state.nextWindow..<plan.windows.count {
             let window = plan.windows[w]
             cache.evict(before: window.start)
-            let frames = try (0..<spec.length).map { try cache.frame(window.start + $0) }
+            let frames = try cache.frames(window.start..<(window.start + spec.length))
             let times = (0..<spec.length).map { series.entries[window.start + $0].validTime }
             for p in (w == state.nextWindow ? state.nextPatch : 0)..<origins.count {
                 let origin = origins[p]
-                // Gather the patch of every frame.
-                for (t, frame) in frames.enumerated() {
-                    for row in 0..<sny {
-                        let source = (origin.y + row) * cx + origin.x, target = (t * sny + row) * snx
-                        for column in 0..<snx {
-                            physical[target + column] = frame.physical[source + column]
-                            transformed[target + column] = frame.transformed[source + column]
+                // Gather the patch of every frame, a row at a time.
+                physical.withUnsafeMutableBufferPointer { physicalSample in
+                    transformed.withUnsafeMutableBufferPointer { transformedSample in
+                        for (t, frame) in frames.enumerated() {
+                            frame.physical.withUnsafeBufferPointer { sourcePhysical in
+                                frame.transformed.withUnsafeBufferPointer { sourceTransformed in
+                                    for row in 0..<sny {
+                                        let source = (origin.y + row) * cx + origin.x, target = (t * sny + row) * snx
+                                        (physicalSample.baseAddress! + target).update(from: sourcePhysical.baseAddress! + source, count: snx)
+                                        (transformedSample.baseAddress! + target).update(from: sourceTransformed.baseAddress! + source, count: snx)
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -228,25 +250,30 @@ public final class Converter {
     /// Applies the filters to a sample's physical values; counts the first reason of a rejection.
     private func passesFilters(_ values: [Float], frameValues: Int, counts: inout Manifest.Counts) -> Bool {
         let filters = config.filters
-        let missing = values.reduce(0) { $0 + ($1.isNaN ? 1 : 0) }
+        let split = config.window.inputs * frameValues
+        let wetRange: Range<Int>
+        switch filters.wetFrames {
+        case .inputs: wetRange = 0..<split
+        case .targets: wetRange = split..<values.count
+        case .both: wetRange = 0..<values.count
+        }
+        let threshold = Float(filters.wetThreshold)
+        // One pass counts both: NaN compares false with the threshold, so it is never wet.
+        var missing = 0, wet = 0
+        values.withUnsafeBufferPointer { v in
+            for i in 0..<v.count {
+                let x = v[i]
+                missing += x.isNaN ? 1 : 0
+                wet += (x > threshold && wetRange.contains(i)) ? 1 : 0
+            }
+        }
         if Double(missing) > filters.maxMissingFraction * Double(values.count) {
             counts.rejectedMissing += 1
             return false
         }
-        if filters.minWetFraction > 0 {
-            let split = config.window.inputs * frameValues
-            let range: Range<Int>
-            switch filters.wetFrames {
-            case .inputs: range = 0..<split
-            case .targets: range = split..<values.count
-            case .both: range = 0..<values.count
-            }
-            let threshold = Float(filters.wetThreshold)
-            let wet = values[range].reduce(0) { $0 + ($1 > threshold ? 1 : 0) }
-            if range.isEmpty || Double(wet) < filters.minWetFraction * Double(range.count) {
-                counts.rejectedDry += 1
-                return false
-            }
+        if filters.minWetFraction > 0, wetRange.isEmpty || Double(wet) < filters.minWetFraction * Double(wetRange.count) {
+            counts.rejectedDry += 1
+            return false
         }
         return true
     }

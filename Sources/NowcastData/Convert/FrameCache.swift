@@ -1,3 +1,4 @@
+import Foundation
 import NowcastIO
 
 /// The frames of the windows in progress, each read and prepared once: coarsened physical values
@@ -22,16 +23,30 @@ final class FrameCache {
         self.chain = chain
     }
 
-    /// Frame `index`, read and prepared on first use.
-    func frame(_ index: Int) throws -> Prepared {
-        if let cached = frames[index] { return cached }
-        let physical = Coarsening.blockMean(try series.frame(index).values, ny: series.grid.ny, nx: series.grid.nx, factor: coarsen)
+    /// Frames `indices`, those not yet cached read and prepared in parallel (one per core at a time).
+    func frames(_ indices: Range<Int>) throws -> [Prepared] {
+        let missing = indices.filter { frames[$0] == nil }
+        if !missing.isEmpty {
+            var prepared = [Prepared?](repeating: nil, count: missing.count)
+            let failures = ErrorCollector()
+            prepared.withUnsafeMutableBufferPointer { slots in
+                DispatchQueue.concurrentPerform(iterations: missing.count) { k in
+                    do { slots[k] = try prepare(missing[k]) } catch { failures.record(error) }
+                }
+            }
+            if let error = failures.first { throw error }
+            for (k, index) in missing.enumerated() { frames[index] = prepared[k] }
+            reads += missing.count
+        }
+        return indices.compactMap { frames[$0] }
+    }
+
+    /// Reads, coarsens and transforms one frame; thread-safe.
+    private func prepare(_ index: Int) throws -> Prepared {
+        let physical = Coarsening.blockMean(try series.readFrameConcurrently(index).values, ny: series.grid.ny, nx: series.grid.nx, factor: coarsen)
         var transformed = physical
         transformed.withUnsafeMutableBufferPointer { chain.forward($0) }
-        let prepared = Prepared(physical: physical, transformed: transformed)
-        frames[index] = prepared
-        reads += 1
-        return prepared
+        return Prepared(physical: physical, transformed: transformed)
     }
 
     /// Drops frames before `index`.
@@ -60,5 +75,23 @@ enum Coarsening {
             }
         }
         return output
+    }
+}
+
+/// Collects the first error thrown by concurrent work.
+final class ErrorCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Error?
+
+    func record(_ error: Error) {
+        lock.lock()
+        defer { lock.unlock() }
+        if stored == nil { stored = error }
+    }
+
+    var first: Error? {
+        lock.lock()
+        defer { lock.unlock() }
+        return stored
     }
 }

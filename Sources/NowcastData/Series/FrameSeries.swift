@@ -122,6 +122,15 @@ public final class FrameSeries {
         return try file.readFrame(entry.index)
     }
 
+    /// Reads frame `i` through its own file handle: safe to call from several threads at once (the
+    /// C libraries are serialised inside; decoding runs in parallel).
+    public func readFrameConcurrently(_ i: Int) throws -> Frame {
+        guard entries.indices.contains(i) else {
+            throw ConfigError("frame \(i) requested; the series has \(entries.count)")
+        }
+        return try openFieldFile(entries[i].path, options: options).readFrame(entries[i].index)
+    }
+
     /// True when frame `i + 1` follows frame `i` by exactly one step.
     public func isConsecutive(_ i: Int) -> Bool {
         entries[i + 1].validTime.timeIntervalSince(entries[i].validTime) == step

@@ -2,12 +2,18 @@ import Foundation
 import NowcastIO
 
 /// Writes one training shard, NetCDF-4: `data(sample, time, y, x)` (float32, or int16 packed), one
-/// sample per chunk, deflated; `valid_time(sample, time)`; `patch_y(sample)`, `patch_x(sample)`.
-/// Readable by xarray with no help. The file appears only when `finish()` succeeds.
+/// sample per chunk, shuffled and deflated; `valid_time(sample, time)`; `patch_y(sample)`,
+/// `patch_x(sample)`. Readable by xarray with no help. Samples are compressed on a background queue
+/// (libdeflate, beside the producer) into a `ChunkSpool` and written as chunks when the shard
+/// closes. The file appears only when `finish()` succeeds.
 final class ShardWriter {
     let path: String
     let layout: SampleLayout
     private let writer: NetCDFWriter
+    private let spool: ChunkSpool
+    private let compression = DispatchQueue(label: "nowcast.shard.compression")
+    private let inFlight = DispatchSemaphore(value: 4)
+    private let failures = ErrorCollector()
     private(set) var samples = 0
 
     init(path: String, layout: SampleLayout, split: Split, transforms: TransformChain) throws {
@@ -47,27 +53,44 @@ final class ShardWriter {
         try writer.setGlobalAttributes(Attributes([
             ("Conventions", .text("CF-1.8")), ("title", .text("NowcastKit training samples")), ("split", .text(split.rawValue)),
         ]))
+        spool = try ChunkSpool(beside: path, unitValues: layout.sampleValues, elementSize: type.byteCount,
+                               deflateLevel: max(1, layout.deflateLevel))
     }
 
     /// Appends one sample: `layout.sampleValues` transformed values, frame after frame.
     func append(_ values: [Float], times: [Date], origin: (y: Int, x: Int)) throws {
+        if let error = failures.first { throw error }
         let k = samples
-        if let packing = layout.packing {
-            let stored = values.map { v -> Int16 in
-                guard !v.isNaN else { return -32768 }
-                let q = ((Double(v) - packing.offset) / packing.scale).rounded()
-                return Int16(max(-32767, min(32767, q)))
-            }
-            try writer.write("data", stored, start: [k, 0, 0, 0], count: [1, layout.length, layout.ny, layout.nx])
-        } else {
-            try writer.write("data", values, start: [k, 0, 0, 0], count: [1, layout.length, layout.ny, layout.nx])
-        }
         try writer.write("valid_time", times.map { Int64($0.timeIntervalSince1970.rounded()) }, start: [k, 0], count: [1, layout.length])
         try writer.write("patch_y", [Int32(origin.y)], start: [k], count: [1])
         try writer.write("patch_x", [Int32(origin.x)], start: [k], count: [1])
         samples += 1
+        inFlight.wait()
+        compression.async { [spool, layout, failures, inFlight] in
+            defer { inFlight.signal() }
+            do {
+                if let packing = layout.packing {
+                    let stored = values.map { v -> Int16 in
+                        guard !v.isNaN else { return -32768 }
+                        let q = ((Double(v) - packing.offset) / packing.scale).rounded()
+                        return Int16(max(-32767, min(32767, q)))
+                    }
+                    try stored.withUnsafeBytes { try spool.append($0) }
+                } else {
+                    try values.withUnsafeBytes { try spool.append($0) }
+                }
+            } catch { failures.record(error) }
+        }
     }
 
-    func finish() throws { try writer.finish() }
-    func cancel() { writer.cancel() }
+    func finish() throws {
+        compression.sync {}
+        if let error = failures.first { throw error }
+        try writer.finish { [spool] temporaryPath in try spool.write(into: temporaryPath, variable: "data") }
+    }
+
+    func cancel() {
+        compression.sync {}
+        writer.cancel()
+    }
 }

@@ -54,26 +54,30 @@ public enum Transform: Codable, Equatable, Sendable {
         }
     }
 
-    /// Applies the transform in place.
+    /// Applies the transform in place (Float arithmetic: the data are Float32).
     public func forward(_ values: UnsafeMutableBufferPointer<Float>) {
         switch self {
         case let .accumulationToRate(minutes):
-            map(values) { $0 * 60 / minutes }
+            let factor = Float(60 / minutes)
+            map(values) { $0 * factor }
         case let .clip(threshold, below, maximum):
-            let cap = maximum ?? .infinity
-            map(values) { $0 < threshold ? below : min($0, cap) }
+            let (t, b, cap) = (Float(threshold), Float(below), Float(maximum ?? .infinity))
+            map(values) { $0 < t ? b : min($0, cap) }
         case let .decibel(threshold, zeroValue):
-            map(values) { $0 >= threshold ? 10 * log10($0) : zeroValue }
+            let (t, zero) = (Float(threshold), Float(zeroValue))
+            map(values) { $0 >= t ? 10 * log10($0) : zero }
         case let .log(epsilon):
-            map(values) { Foundation.log($0 + epsilon) }
+            let e = Float(epsilon)
+            map(values) { Foundation.log($0 + e) }
         case let .boxCox(lambda, epsilon):
-            map(values) { lambda == 0 ? Foundation.log($0 + epsilon) : (pow($0 + epsilon, lambda) - 1) / lambda }
+            let (l, e) = (Float(lambda), Float(epsilon))
+            if lambda == 0 { map(values) { Foundation.log($0 + e) } } else { map(values) { (pow($0 + e, l) - 1) / l } }
         case let .zScore(mean, std):
-            let m = mean ?? 0, s = std ?? 1
-            map(values) { ($0 - m) / s }
+            let (m, scale) = (Float(mean ?? 0), Float(1 / (std ?? 1)))
+            map(values) { ($0 - m) * scale }
         case let .minMax(minimum, maximum):
-            let low = minimum ?? 0, span = (maximum ?? 1) - low
-            map(values) { ($0 - low) / span }
+            let low = Float(minimum ?? 0), scale = Float(1 / ((maximum ?? 1) - (minimum ?? 0)))
+            map(values) { ($0 - low) * scale }
         }
     }
 
@@ -81,27 +85,34 @@ public enum Transform: Codable, Equatable, Sendable {
     public func inverse(_ values: UnsafeMutableBufferPointer<Float>) {
         switch self {
         case let .accumulationToRate(minutes):
-            map(values) { $0 * minutes / 60 }
+            let factor = Float(minutes / 60)
+            map(values) { $0 * factor }
         case .clip:
             break
         case let .decibel(_, zeroValue):
-            map(values) { $0 <= zeroValue ? 0 : pow(10, $0 / 10) }
+            let zero = Float(zeroValue)
+            map(values) { $0 <= zero ? 0 : pow(10, $0 / 10) }
         case let .log(epsilon):
-            map(values) { exp($0) - epsilon }
+            let e = Float(epsilon)
+            map(values) { exp($0) - e }
         case let .boxCox(lambda, epsilon):
-            map(values) { lambda == 0 ? exp($0) - epsilon : pow($0 * lambda + 1, 1 / lambda) - epsilon }
+            let (l, e) = (Float(lambda), Float(epsilon))
+            if lambda == 0 { map(values) { exp($0) - e } } else { map(values) { pow($0 * l + 1, 1 / l) - e } }
         case let .zScore(mean, std):
-            let m = mean ?? 0, s = std ?? 1
+            let (m, s) = (Float(mean ?? 0), Float(std ?? 1))
             map(values) { $0 * s + m }
         case let .minMax(minimum, maximum):
-            let low = minimum ?? 0, span = (maximum ?? 1) - low
+            let low = Float(minimum ?? 0), span = Float((maximum ?? 1) - (minimum ?? 0))
             map(values) { $0 * span + low }
         }
     }
 
-    private func map(_ values: UnsafeMutableBufferPointer<Float>, _ f: (Double) -> Double) {
-        for i in 0..<values.count where !values[i].isNaN {
-            values[i] = Float(f(Double(values[i])))
+    /// Applies `f` to every valid value; NaN stays NaN.
+    @inline(__always)
+    private func map(_ values: UnsafeMutableBufferPointer<Float>, _ f: (Float) -> Float) {
+        for i in 0..<values.count {
+            let v = values[i]
+            if !v.isNaN { values[i] = f(v) }
         }
     }
 

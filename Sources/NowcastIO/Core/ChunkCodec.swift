@@ -14,6 +14,27 @@ enum ChunkCodec {
         return result == LIBDEFLATE_SUCCESS && written == output.count
     }
 
+    /// Compresses `input` as a zlib stream (what HDF5's deflate filter stores) at `level` (1-12;
+    /// libdeflate's 1-9 match zlib's). Returns nil if the output would not fit `output`.
+    static func deflate(_ input: UnsafeRawBufferPointer, level: Int, into output: UnsafeMutableRawBufferPointer) -> Int? {
+        guard let compressor = libdeflate_alloc_compressor(Int32(max(1, min(12, level)))) else { return nil }
+        defer { libdeflate_free_compressor(compressor) }
+        let written = libdeflate_zlib_compress(compressor, input.baseAddress, input.count, output.baseAddress, output.count)
+        return written > 0 ? written : nil
+    }
+
+    /// The largest zlib stream `deflate` can produce for `count` bytes.
+    static func deflateBound(_ count: Int) -> Int { count + count / 8 + 1024 }
+
+    /// HDF5's byte shuffle: byte 0 of every element, then byte 1, ...; the inverse of `unshuffle`.
+    static func shuffle(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, elementSize: Int) {
+        let count = input.count / elementSize
+        for element in 0..<count {
+            for byte in 0..<elementSize { output[byte * count + element] = input[element * elementSize + byte] }
+        }
+        for i in (count * elementSize)..<input.count { output[i] = input[i] }
+    }
+
     /// Undoes HDF5's byte shuffle: the input holds byte 0 of every element, then byte 1, ...;
     /// trailing bytes that do not fill an element are copied as they are.
     static func unshuffle(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, elementSize: Int) {

@@ -124,8 +124,9 @@ public final class NetCDFWriter {
         }
     }
 
-    /// Closes the file and moves it into place.
-    public func finish() throws {
+    /// Closes the file and moves it into place. `beforeCommit` runs on the closed temporary file
+    /// first (e.g. `ChunkSpool.write(into:variable:)`); if it throws, nothing is committed.
+    public func finish(beforeCommit: (_ temporaryPath: String) throws -> Void = { _ in }) throws {
         guard open else { return }
         open = false
         let id = ncid
@@ -133,6 +134,10 @@ public final class NetCDFWriter {
         guard status == NC_NOERR else {
             output.discard()
             throw NowcastIOError.writeFailed(path: path, detail: String(cString: nc_strerror(status)))
+        }
+        do { try beforeCommit(output.temporaryPath) } catch {
+            output.discard()
+            throw error
         }
         try output.commit()
     }
