@@ -147,7 +147,7 @@ public final class Converter {
         while start < frames.count {
             let indices = Array(frames[start..<min(frames.count, start + batch)])
             var pieces = [RunningStatistics](repeating: RunningStatistics(), count: indices.count)
-            let failures = ErrorCollector()
+            let failures = ErrorBox()
             let coarsen = config.window.coarsen
             pieces.withUnsafeMutableBufferPointer { slots in
                 DispatchQueue.concurrentPerform(iterations: indices.count) { k in

@@ -28,7 +28,7 @@ final class FrameCache {
         let missing = indices.filter { frames[$0] == nil }
         if !missing.isEmpty {
             var prepared = [Prepared?](repeating: nil, count: missing.count)
-            let failures = ErrorCollector()
+            let failures = ErrorBox()
             prepared.withUnsafeMutableBufferPointer { slots in
                 DispatchQueue.concurrentPerform(iterations: missing.count) { k in
                     do { slots[k] = try prepare(missing[k]) } catch { failures.record(error) }
@@ -78,20 +78,3 @@ enum Coarsening {
     }
 }
 
-/// Collects the first error thrown by concurrent work.
-final class ErrorCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Error?
-
-    func record(_ error: Error) {
-        lock.lock()
-        defer { lock.unlock() }
-        if stored == nil { stored = error }
-    }
-
-    var first: Error? {
-        lock.lock()
-        defer { lock.unlock() }
-        return stored
-    }
-}

@@ -13,7 +13,7 @@ final class ShardWriter {
     private let spool: ChunkSpool
     private let compression = DispatchQueue(label: "nowcast.shard.compression")
     private let inFlight = DispatchSemaphore(value: 4)
-    private let failures = ErrorCollector()
+    private let failures = ErrorBox()
     private(set) var samples = 0
 
     init(path: String, layout: SampleLayout, split: Split, transforms: TransformChain) throws {
