@@ -46,6 +46,22 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(samples[1], wet + dry)
     }
 
+    func testBlockMeanCoarseningIgnoresMissingValues() {
+        // 4 x 6 field, factor 2: blocks of 2 x 2; a block with one NaN averages the other three; an
+        // all-NaN block stays missing; rows and columns beyond whole blocks are dropped (none here).
+        let n = Float.nan
+        let field: [Float] = [1, 3, 0, 0, n, n,
+                              5, 7, 0, 4, n, n,
+                              2, n, 8, 8, 1, 1,
+                              2, 2, 8, 8, 1, 1]
+        let coarse = Coarsening.blockMean(field, ny: 4, nx: 6, factor: 2)
+        XCTAssertEqual(coarse.count, 6)
+        XCTAssertEqual(Array(coarse[0...1]), [4, 1])
+        XCTAssertTrue(coarse[2].isNaN)
+        XCTAssertEqual(Array(coarse[3...5]), [2, 8, 1])
+        XCTAssertEqual(Coarsening.blockMean([1, 2, 3, 4, 5, 6, 7, 8, 9], ny: 3, nx: 3, factor: 2), [3])
+    }
+
     func testNoWindowLeaksAcrossSplitsAndTimesAreKept() throws {
         let folder = try temporaryFolder(self)
         try syntheticArchive(folder + "/in", frames: 60, size: 48)
