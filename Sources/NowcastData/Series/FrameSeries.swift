@@ -45,6 +45,9 @@ public final class FrameSeries {
     public let report: Report
     /// How frames are read.
     public let options: FieldReadOptions
+    /// The layout of the archive's NetCDF-4 files, learned from the first one: files that match it
+    /// are read through HDF5 alone (see `CFLayout`), others through netCDF.
+    public let layout: CFLayout?
     private var openFile: (path: String, file: FieldFile)?
 
     /// Indexes the files. An unreadable file is skipped and reported (or, with `strict`, an error);
@@ -57,11 +60,13 @@ public final class FrameSeries {
         var report = Report()
         var grid: Grid?
         var gridSource = ""
+        var layout: CFLayout?
         for (number, path) in files.enumerated() {
             defer { progress(number + 1, files.count) }
             let file: FieldFile
             do {
-                file = try openFieldFile(path, options: options)
+                file = try Self.open(path, options: options, layout: layout)
+                if layout == nil { layout = (file as? CFFieldFile)?.layout }
             } catch {
                 if strict { throw error }
                 report.skipped.append("\(error)")
@@ -101,6 +106,13 @@ public final class FrameSeries {
         self.grid = commonGrid
         self.step = step
         self.report = report
+        self.layout = layout
+    }
+
+    /// Opens a file by the archive's layout when it matches, through `openFieldFile` otherwise.
+    private static func open(_ path: String, options: FieldReadOptions, layout: CFLayout?) throws -> FieldFile {
+        if let layout, let file = try? CFLayoutFieldFile(path: path, layout: layout) { return file }
+        return try openFieldFile(path, options: options)
     }
 
     /// Number of frames.
@@ -116,7 +128,7 @@ public final class FrameSeries {
         if let open = openFile, open.path == entry.path {
             file = open.file
         } else {
-            file = try openFieldFile(entry.path, options: options)
+            file = try Self.open(entry.path, options: options, layout: layout)
             openFile = (entry.path, file)
         }
         return try file.readFrame(entry.index)
@@ -128,7 +140,7 @@ public final class FrameSeries {
         guard entries.indices.contains(i) else {
             throw ConfigError("frame \(i) requested; the series has \(entries.count)")
         }
-        return try openFieldFile(entries[i].path, options: options).readFrame(entries[i].index)
+        return try Self.open(entries[i].path, options: options, layout: layout).readFrame(entries[i].index)
     }
 
     /// True when frame `i + 1` follows frame `i` by exactly one step.

@@ -66,8 +66,27 @@ public final class CFFieldFile: FieldFile {
         quantity = variable.attributes["standard_name"]?.stringValue
             ?? variable.attributes["long_name"]?.stringValue ?? variable.name
         grid = try Self.grid(of: variable, variables: variables, file: file)
-        (validTimes, startTimes) = try Self.times(of: variable, timeAxis: timeAxis, variables: variables, options: options, path: path)
+        let source: TimeSource
+        (validTimes, startTimes, source) = try Self.times(of: variable, timeAxis: timeAxis, variables: variables, options: options, path: path)
         unitReader = VariableUnitReader(variable: variable, unitAxis: timeAxis, packing: packing, directChunks: formatName.hasPrefix("NetCDF-4"))
+        layout = unitReader.supportsDirectChunkReads ? Self.layout(variable, timeAxis: timeAxis, source: source, variables: variables,
+                                                                   grid: grid, packing: packing, units: units, quantity: quantity, formatName: formatName) : nil
+    }
+
+    /// The layout other files of the same archive can be read by through HDF5 alone, when this file
+    /// is NetCDF-4 with one frame per chunk and its time in variables (not file names or bounds).
+    public let layout: CFLayout?
+
+    private static func layout(_ variable: NetCDFVariable, timeAxis: Int?, source: TimeSource, variables: [NetCDFVariable], grid: Grid,
+                               packing: CFPacking, units: String, quantity: String, formatName: String) -> CFLayout? {
+        guard let source, let storedType = variable.type, !variable.pathName.contains("/") else { return nil }
+        let dims = variable.dimensions
+        let x = coordinate(dims[dims.count - 1], in: variables), y = coordinate(dims[dims.count - 2], in: variables)
+        return CFLayout(fieldName: variable.pathName, shape: variable.shape, storedType: storedType, timeAxis: timeAxis, packing: packing,
+                        timeVariable: source.time.pathName, timeUnits: source.time.attributes["units"]?.stringValue ?? "",
+                        calendar: source.time.attributes["calendar"]?.stringValue, startVariable: source.start?.pathName,
+                        startUnits: source.start?.attributes["units"]?.stringValue, xVariable: x?.pathName, yVariable: y?.pathName,
+                        grid: grid, units: units, quantity: quantity, formatName: formatName)
     }
 
     public func readFrame(_ index: Int) throws -> Frame {
@@ -186,13 +205,16 @@ public final class CFFieldFile: FieldFile {
         }
     }
 
+    /// The variables times came from; nil when they came from file names or time bounds.
+    typealias TimeSource = (time: NetCDFVariable, start: NetCDFVariable?)?
+
     private static func times(of variable: NetCDFVariable, timeAxis: Int?, variables: [NetCDFVariable],
-                              options: FieldReadOptions, path: String) throws -> ([Date], [Date?]) {
+                              options: FieldReadOptions, path: String) throws -> ([Date], [Date?], TimeSource) {
         if let axis = timeAxis {
             let dim = variable.dimensions[axis]
             guard let timeVariable = coordinate(dim, in: variables) else {
                 if dim.length == 1, let pattern = options.timeFromFileName {
-                    return (try [fileNameTime(path, pattern, variable: variable.pathName)], [nil])
+                    return (try [fileNameTime(path, pattern, variable: variable.pathName)], [nil], nil)
                 }
                 throw NowcastIOError.badTime(path: path, variable: variable.pathName,
                                              detail: "time dimension '\(dim.name)' has no coordinate variable")
@@ -203,8 +225,9 @@ public final class CFFieldFile: FieldFile {
                let bounds = variables.first(where: { $0.name == boundsName }), bounds.shape == [values.count, 2] {
                 let b = try bounds.readAllDoubles()
                 starts = (0..<values.count).map { units.date(b[2 * $0]) }
+                return (values.map(units.date), starts, nil)
             }
-            return (values.map(units.date), starts)
+            return (values.map(units.date), starts, (timeVariable, nil))
         }
         // A 2-D field: its time is a scalar variable (named in `coordinates`, or standard_name time).
         let listed = Set((variable.attributes["coordinates"]?.stringValue ?? "").split(separator: " ").map(String.init))
@@ -214,18 +237,19 @@ public final class CFFieldFile: FieldFile {
             ?? scalars.first { ["time", "valid_time"].contains($0.name) }
         guard let timeVariable = chosen else {
             if let pattern = options.timeFromFileName {
-                return (try [fileNameTime(path, pattern, variable: variable.pathName)], [nil])
+                return (try [fileNameTime(path, pattern, variable: variable.pathName)], [nil], nil)
             }
             throw NowcastIOError.badTime(path: path, variable: variable.pathName,
                                          detail: "no time coordinate: expected a time dimension or a scalar time variable with units '<unit> since <date>' (or give a file-name time pattern)")
         }
         let (units, values) = try decode(timeVariable, path: path)
         var start: Date?
-        if let startVariable = scalars.first(where: { $0.name == "start_time" }), startVariable.name != timeVariable.name {
+        let startVariable = scalars.first(where: { $0.name == "start_time" && $0.name != timeVariable.name })
+        if let startVariable {
             let (startUnits, startValues) = try decode(startVariable, path: path)
             start = startValues.first.map(startUnits.date)
         }
-        return (values.map(units.date), [start])
+        return (values.map(units.date), [start], (timeVariable, startVariable))
     }
 
     private static func fileNameTime(_ path: String, _ pattern: TimePattern, variable: String) throws -> Date {

@@ -51,7 +51,7 @@ public final class VariableUnitReader {
         let frame = UnsafeMutableBufferPointer(rebasing: buffer[0..<unitValues])
         if directChunkReads, let reader = directReader, let stored = try reader.compressedFrame(index) {
             var bytes: [UInt8] = []
-            try decodeDirect(stored, reader: reader, into: frame, scratch: &bytes)
+            try decodeStoredUnit(stored, reader: reader, packing: packing, into: frame, scratch: &bytes)
         } else {
             try readFrameThroughLibrary(index, into: frame)
         }
@@ -109,7 +109,7 @@ public final class VariableUnitReader {
                 do {
                     if let chunk = stored[item] {
                         var bytes: [UInt8] = []
-                        try decodeDirect(chunk, reader: reader, into: frame, scratch: &bytes)
+                        try decodeStoredUnit(chunk, reader: reader, packing: packing, into: frame, scratch: &bytes)
                     }
                 } catch { failures.record(error) }
             }
@@ -122,26 +122,25 @@ public final class VariableUnitReader {
             start = batch.upperBound
         }
     }
+}
 
-    /// Decodes one stored chunk into `frame`: inflate and unshuffle, widen to Float, CF decoding.
-    private func decodeDirect(_ stored: (bytes: [UInt8], filterMask: UInt32), reader: DirectChunkReader,
-                              into frame: UnsafeMutableBufferPointer<Float>, scratch: inout [UInt8]) throws {
-        if reader.storedType == .float32 {
-            try reader.decode(stored, into: UnsafeMutableRawBufferPointer(frame), scratch: &scratch)
-        } else {
-            var raw = [UInt8](repeating: 0, count: frame.count * reader.storedType.byteCount)
-            try raw.withUnsafeMutableBytes { try reader.decode(stored, into: $0, scratch: &scratch) }
-            raw.withUnsafeBytes { bytes in
-                switch reader.storedType {
-                case .int8: for (i, v) in bytes.bindMemory(to: Int8.self).enumerated() { frame[i] = Float(v) }
-                case .uint8: for (i, v) in bytes.bindMemory(to: UInt8.self).enumerated() { frame[i] = Float(v) }
-                case .int16: for (i, v) in bytes.bindMemory(to: Int16.self).enumerated() { frame[i] = Float(v) }
-                case .uint16: for (i, v) in bytes.bindMemory(to: UInt16.self).enumerated() { frame[i] = Float(v) }
-                default: break  // DirectChunkReader accepts only the types above and float32.
-                }
+/// Decodes one stored chunk into `frame`: inflate and unshuffle, widen to Float, CF decoding.
+func decodeStoredUnit(_ stored: (bytes: [UInt8], filterMask: UInt32), reader: DirectChunkReader, packing: CFPacking,
+                      into frame: UnsafeMutableBufferPointer<Float>, scratch: inout [UInt8]) throws {
+    if reader.storedType == .float32 {
+        try reader.decode(stored, into: UnsafeMutableRawBufferPointer(frame), scratch: &scratch)
+    } else {
+        var raw = [UInt8](repeating: 0, count: frame.count * reader.storedType.byteCount)
+        try raw.withUnsafeMutableBytes { try reader.decode(stored, into: $0, scratch: &scratch) }
+        raw.withUnsafeBytes { bytes in
+            switch reader.storedType {
+            case .int8: for (i, v) in bytes.bindMemory(to: Int8.self).enumerated() { frame[i] = Float(v) }
+            case .uint8: for (i, v) in bytes.bindMemory(to: UInt8.self).enumerated() { frame[i] = Float(v) }
+            case .int16: for (i, v) in bytes.bindMemory(to: Int16.self).enumerated() { frame[i] = Float(v) }
+            case .uint16: for (i, v) in bytes.bindMemory(to: UInt16.self).enumerated() { frame[i] = Float(v) }
+            default: break  // DirectChunkReader accepts only the types above and float32.
             }
         }
-        packing.decode(inPlace: frame)
     }
-
+    packing.decode(inPlace: frame)
 }
