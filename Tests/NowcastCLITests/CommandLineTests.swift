@@ -211,12 +211,14 @@ final class ConvertCommandTests: XCTestCase {
         let dir = try folder()
         XCTAssertEqual(try run(["synth", "-o", dir + "/archive", "--frames", "12", "--size", "32,32"]).status, 0)
         try "inputs: [\(dir)/archive]\nwindow: {inputs: 2, targets: 1, horizon: 3}\noutput: \(dir)/s\n".write(toFile: dir + "/bad.yaml", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: dir + "/empty", withIntermediateDirectories: true)
         for (arguments, words) in [
             (["convert", "--config", dir + "/bad.yaml"], ["bad.yaml", "window.horizon"]),
             (["convert", "--input", dir + "/nothing", "-o", dir + "/s"], ["nothing", "no such file"]),
             (["convert", "--input", dir + "/archive", "-o", dir + "/s", "--t-in", "10", "--t-out", "5"], ["15 frames", "longer than the series of 12"]),
             (["convert", "--input", dir + "/archive", "-o", dir + "/s", "--transform", "cube"], ["unknown transform 'cube'"]),
             (["convert", "--config", dir + "/absent.yaml"], ["absent.yaml", "no such config file"]),
+            (["convert", "--input", dir + "/empty", "-o", dir + "/s"], ["inputs", "no files selected"]),
         ] {
             let result = try run(arguments)
             XCTAssertEqual(result.status, 1, "\(arguments)")
