@@ -1,5 +1,5 @@
 import Foundation
-import NowcastIO
+@testable import NowcastIO
 import XCTest
 
 final class SyntheticArchiveTests: XCTestCase {

@@ -10,7 +10,7 @@ public final class Projection {
     private let context: OpaquePointer
     private let transform: OpaquePointer
 
-    /// Creates the projection; throws `CFTimeError`-style text in a `ProjectionError` when PROJ rejects it.
+    /// Creates the projection; throws a `ProjectionError` with PROJ's reason when PROJ rejects the definition.
     public init(_ definition: String) throws {
         guard let context = proj_context_create() else { throw ProjectionError(definition: definition, reason: "no PROJ context") }
         proj_log_level(context, PJ_LOG_NONE)

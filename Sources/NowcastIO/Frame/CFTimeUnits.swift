@@ -49,7 +49,8 @@ public struct CFTimeUnits: Equatable, Sendable {
     /// The stored value of a date.
     public func value(_ date: Date) -> Double { date.timeIntervalSince(reference) / secondsPerUnit }
 
-    private static let gregorianStart = UTCTime.date(year: 1582, month: 10, day: 15)!
+    /// 1582-10-15T00:00:00Z, the first day of the Gregorian calendar.
+    private static let gregorianStart = Date(timeIntervalSince1970: -12_219_292_800)
 
     private static let unitSeconds: [String: Double] = {
         var table: [String: Double] = [:]

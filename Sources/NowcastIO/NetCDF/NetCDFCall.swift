@@ -12,14 +12,7 @@ func netcdfCall(_ path: String, _ what: @autoclosure () -> String, _ call: () ->
 /// Maps a netCDF status to the toolkit's error, telling "not NetCDF" apart from "damaged".
 func netcdfError(_ path: String, _ what: String, _ status: Int32) -> NowcastIOError {
     let message = String(cString: nc_strerror(status))
-    switch status {
-    case NC_ENOTNC:
-        return .unrecognisedFormat(path: path, detail: message)
-    case NC_ENOTVAR:
-        return .unreadable(path: path, detail: "\(what): \(message)")
-    default:
-        return .unreadable(path: path, detail: "\(what): \(message)")
-    }
+    return status == NC_ENOTNC ? .unrecognisedFormat(path: path, detail: message) : .unreadable(path: path, detail: "\(what): \(message)")
 }
 
 extension ScalarType {

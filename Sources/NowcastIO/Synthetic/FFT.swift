@@ -2,15 +2,16 @@ import Foundation
 
 /// Complex fast Fourier transform of power-of-two lengths (iterative radix 2) on split real and
 /// imaginary arrays, in one and two dimensions. `naiveDFT` is the plain reference it is tested against.
-public struct FFT: Sendable {
+/// Internal to the synthetic generator, whose arrays always have the right size.
+struct FFT: Sendable {
     /// Transform length, a power of two.
-    public let length: Int
+    let length: Int
     private let cosines: [Double]
     private let sines: [Double]
     private let reversed: [Int]
 
     /// Prepares twiddle factors and the bit-reversal permutation; nil if `length` is not a power of two.
-    public init?(length: Int) {
+    init?(length: Int) {
         guard length > 0, length & (length - 1) == 0 else { return nil }
         self.length = length
         cosines = (0..<max(1, length / 2)).map { cos(2 * .pi * Double($0) / Double(length)) }
@@ -24,7 +25,7 @@ public struct FFT: Sendable {
     }
 
     /// In-place transform of `length` values; `inverse` uses exp(+i...) and divides by `length`.
-    public func transform(real: UnsafeMutablePointer<Double>, imag: UnsafeMutablePointer<Double>, inverse: Bool) {
+    func transform(real: UnsafeMutablePointer<Double>, imag: UnsafeMutablePointer<Double>, inverse: Bool) {
         let n = length
         for i in 0..<n {
             let j = reversed[i]
@@ -61,7 +62,7 @@ public struct FFT: Sendable {
     }
 
     /// In-place 2-D transform of a `length` x `length` row-major array.
-    public func transform2D(real: inout [Double], imag: inout [Double], inverse: Bool) {
+    func transform2D(real: inout [Double], imag: inout [Double], inverse: Bool) {
         let n = length
         precondition(real.count == n * n && imag.count == n * n, "FFT.transform2D needs length x length arrays")
         var columnReal = [Double](repeating: 0, count: n), columnImag = [Double](repeating: 0, count: n)
@@ -82,7 +83,7 @@ public struct FFT: Sendable {
     }
 
     /// The plain O(n^2) discrete Fourier transform, the reference for tests.
-    public static func naiveDFT(real: [Double], imag: [Double], inverse: Bool) -> (real: [Double], imag: [Double]) {
+    static func naiveDFT(real: [Double], imag: [Double], inverse: Bool) -> (real: [Double], imag: [Double]) {
         let n = real.count
         let sign: Double = inverse ? 1 : -1
         var outReal = [Double](repeating: 0, count: n), outImag = [Double](repeating: 0, count: n)
