@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "NowcastIO", targets: ["NowcastIO"]),
         .library(name: "NowcastData", targets: ["NowcastData"]),
+        .library(name: "NowcastNN", targets: ["NowcastNN"]),
         .executable(name: "nowcast", targets: ["nowcast"]),
     ],
     dependencies: [
@@ -22,12 +23,14 @@ let package = Package(
         .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         .target(name: "NowcastIO", dependencies: ["CNetCDF", "CHDF5", "CProj", "CDeflate"]),
         .target(name: "NowcastData", dependencies: ["NowcastIO", "Yams"]),
+        .target(name: "NowcastNN", dependencies: ["CBLAS"]),
         .executableTarget(
             name: "nowcast",
             dependencies: ["NowcastIO", "NowcastData", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "NowcastIOTests", dependencies: ["NowcastIO"]),
         .testTarget(name: "NowcastDataTests", dependencies: ["NowcastData", "NowcastIO"]),
+        .testTarget(name: "NowcastNNTests", dependencies: ["NowcastNN"]),
         .testTarget(name: "NowcastCLITests", dependencies: ["NowcastIO"]),
     ],
     swiftLanguageModes: [.v5]

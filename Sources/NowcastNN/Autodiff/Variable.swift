@@ -1,0 +1,93 @@
+import Foundation
+
+/// A node of the computation graph: a value, its gradient after `backward()`, and how to pass a
+/// gradient on to the nodes it was computed from. Operations record themselves when gradients are
+/// on (the default) and at least one input requires a gradient; `Gradients.disabled { }` records nothing.
+public final class Variable {
+    /// The value.
+    public let value: Tensor
+    /// The gradient of the last `backward()` with respect to this value (leaves only; intermediate
+    /// gradients are freed once used).
+    public internal(set) var grad: Tensor?
+    /// True for parameters and for values computed from them.
+    public let requiresGrad: Bool
+    private(set) var parents: [Variable]
+    private var backwardStep: ((Tensor) -> Void)?
+
+    /// A leaf: an input or a parameter.
+    public init(_ value: Tensor, requiresGrad: Bool = false) {
+        self.value = value
+        self.requiresGrad = requiresGrad
+        parents = []
+    }
+
+    /// The result of an operation; `step` receives this node's gradient and accumulates into `parents`.
+    init(_ value: Tensor, parents: [Variable], step: @escaping (Tensor) -> Void) {
+        self.value = value
+        let record = Gradients.enabled && parents.contains(where: \.requiresGrad)
+        requiresGrad = record
+        self.parents = record ? parents : []
+        backwardStep = record ? step : nil
+    }
+
+    /// Shape of the value.
+    public var shape: [Int] { value.shape }
+
+    /// Adds `g` to this node's gradient (gradients accumulate over uses and over calls).
+    func accumulate(_ g: Tensor) {
+        guard requiresGrad else { return }
+        if var current = grad {
+            current.withUnsafeMutableBufferPointer { c in g.withUnsafeBufferPointer { for i in 0..<c.count { c[i] += $0[i] } } }
+            grad = current
+        } else {
+            grad = g
+        }
+    }
+
+    /// Back-propagates from this scalar through the recorded graph; leaves' `grad` accumulate.
+    /// Intermediate nodes release their gradients and saved buffers afterwards.
+    public func backward() throws {
+        guard value.count == 1 else {
+            throw TensorError.invalidShape(operation: "backward", shape: shape, expected: "a scalar (one element)")
+        }
+        guard requiresGrad else { return }
+        // Topological order by an explicit stack: recurrent graphs can be deep.
+        var order: [Variable] = []
+        var visited = Set<ObjectIdentifier>()
+        var stack: [(Variable, Bool)] = [(self, false)]
+        while let (node, expanded) = stack.popLast() {
+            if expanded { order.append(node); continue }
+            guard visited.insert(ObjectIdentifier(node)).inserted else { continue }
+            stack.append((node, true))
+            for parent in node.parents where parent.requiresGrad { stack.append((parent, false)) }
+        }
+        accumulate(Tensor(shape: shape, repeating: 1))
+        for node in order.reversed() {
+            guard let step = node.backwardStep, let g = node.grad else { continue }
+            step(g)
+            node.grad = nil
+            node.backwardStep = nil
+            node.parents = []
+        }
+    }
+
+    /// Forgets the gradient (before the next step).
+    public func zeroGrad() { grad = nil }
+}
+
+/// Switches graph recording off for inference (per thread).
+public enum Gradients {
+    private static let key = "nowcastkit.gradients.disabled"
+
+    /// True unless inside `disabled { }` on this thread.
+    public static var enabled: Bool { Thread.current.threadDictionary[key] == nil }
+
+    /// Runs `body` recording no graph: operations compute values only.
+    public static func disabled<R>(_ body: () throws -> R) rethrows -> R {
+        let dictionary = Thread.current.threadDictionary
+        let outer = dictionary[key]
+        dictionary[key] = true
+        defer { dictionary[key] = outer }
+        return try body()
+    }
+}

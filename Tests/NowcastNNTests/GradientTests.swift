@@ -1,0 +1,133 @@
+import Foundation
+@testable import NowcastNN
+import XCTest
+
+/// A seeded source of test values away from zero (ReLU's kink), in ±[0.1, 1.1].
+struct Values {
+    var state: UInt64
+    mutating func next() -> Float {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        let u = Float(state >> 40) / Float(1 << 24)
+        return (u < 0.5 ? -1 : 1) * (0.1 + 2 * abs(u - 0.5) * 1)
+    }
+    mutating func tensor(_ shape: [Int]) -> Tensor {
+        var t = Tensor(shape: shape)
+        t.withUnsafeMutableBufferPointer { for i in 0..<$0.count { $0[i] = next() } }
+        return t
+    }
+}
+
+/// Compares analytic gradients of `loss(inputs)` with central finite differences.
+func checkGradients(_ shapes: [[Int]], seed: UInt64 = 1, epsilon: Float = 1e-2, tolerance: Float = 2e-2,
+                    file: StaticString = #filePath, line: UInt = #line, _ loss: ([Variable]) throws -> Variable) throws {
+    var values = Values(state: seed)
+    let tensors = shapes.map { values.tensor($0) }
+    let inputs = tensors.map { Variable($0, requiresGrad: true) }
+    try loss(inputs).backward()
+    for (k, tensor) in tensors.enumerated() {
+        let analytic = try XCTUnwrap(inputs[k].grad, "input \(k) has no gradient", file: file, line: line)
+        for i in 0..<tensor.count {
+            func evaluate(_ delta: Float) throws -> Float {
+                var moved = tensor
+                moved[i] += delta
+                let variables = tensors.enumerated().map { Variable($0.offset == k ? moved : $0.element) }
+                return try Gradients.disabled { try loss(variables).value.scalar ?? .nan }
+            }
+            let numeric = (try evaluate(epsilon) - evaluate(-epsilon)) / (2 * epsilon)
+            XCTAssertEqual(analytic[i], numeric, accuracy: tolerance * max(1, abs(numeric)), "input \(k)[\(i)]", file: file, line: line)
+        }
+    }
+}
+
+final class GradientTests: XCTestCase {
+    func testElementwiseOperations() throws {
+        try checkGradients([[2, 3], [2, 3]]) { v in try (try v[0] + v[1]).tanh().mean() }
+        try checkGradients([[2, 3], [2, 3]]) { v in try (try v[0] - v[1]).sigmoid().mean() }
+        try checkGradients([[2, 3], [2, 3]]) { v in try (try v[0] * v[1]).relu().mean() }
+        try checkGradients([[4], [4]]) { v in try v[0].meanSquaredError(v[1]) }
+        // A value used twice accumulates both gradients.
+        try checkGradients([[3]]) { v in try (try v[0] * v[0]).mean() }
+    }
+
+    func testMatmul() throws {
+        try checkGradients([[3, 4], [4, 2]]) { v in try v[0].matmul(v[1]).tanh().mean() }
+        XCTAssertThrowsError(try Variable(Tensor(shape: [2, 3])).matmul(Variable(Tensor(shape: [2, 3])))) {
+            XCTAssertEqual("\($0)", "matmul: shapes [2, 3] and [2, 3] do not fit")
+        }
+    }
+
+    func testConvolutionWithStridePaddingAndDilation() throws {
+        for (stride, padding, dilation) in [(1, 0, 1), (1, 1, 1), (2, 1, 1), (1, 2, 2)] {
+            try checkGradients([[2, 2, 6, 5], [3, 2, 3, 3], [3]], seed: UInt64(stride * 10 + padding + dilation)) { v in
+                try v[0].conv2d(weight: v[1], bias: v[2], stride: stride, padding: padding, dilation: dilation).tanh().mean()
+            }
+        }
+    }
+
+    func testFastConvolutionEqualsTheReference() throws {
+        var values = Values(state: 7)
+        for (stride, padding, dilation) in [(1, 1, 1), (2, 0, 1), (1, 2, 2), (3, 1, 1)] {
+            let x = values.tensor([2, 3, 9, 8]), w = values.tensor([4, 3, 3, 3]), b = values.tensor([4])
+            let geometry = try Conv2DGeometry(input: x.shape, weight: w.shape, stride: stride, padding: padding, dilation: dilation)
+            let input = Variable(x, requiresGrad: true), weight = Variable(w, requiresGrad: true), bias = Variable(b, requiresGrad: true)
+            let y = try input.conv2d(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
+            let expected = Conv2DReference.forward(geometry, x: x.scalars, w: w.scalars, b: b.scalars)
+            XCTAssertEqual(y.shape, [2, 4, geometry.outHeight, geometry.outWidth])
+            for (a, e) in zip(y.value.scalars, expected) { XCTAssertEqual(a, e, accuracy: 1e-4) }
+            // Backward with dy = 1 everywhere: the loss is the sum of the outputs.
+            let dy = [Float](repeating: 1, count: y.value.count)
+            let sum = try y.meanSquaredError(Variable(Tensor(shape: y.shape, values: y.value.scalars.map { $0 - 0.5 })))
+            try sum.backward()  // d(mean((y - (y - 0.5))^2))/dy = 2 * 0.5 / count for every element
+            let scale = Float(y.value.count)
+            let reference = Conv2DReference.backward(geometry, x: x.scalars, w: w.scalars, dy: dy)
+            for (a, e) in zip(try XCTUnwrap(input.grad).scalars, reference.dx) { XCTAssertEqual(a * scale, e, accuracy: 1e-3) }
+            for (a, e) in zip(try XCTUnwrap(weight.grad).scalars, reference.dw) { XCTAssertEqual(a * scale, e, accuracy: 1e-3) }
+            for (a, e) in zip(try XCTUnwrap(bias.grad).scalars, reference.db) { XCTAssertEqual(a * scale, e, accuracy: 1e-3) }
+        }
+        XCTAssertThrowsError(try Conv2DGeometry(input: [1, 2, 2, 2], weight: [1, 2, 5, 5])) { XCTAssertTrue("\($0)".contains("5x5")) }
+        XCTAssertThrowsError(try Conv2DGeometry(input: [1, 3, 8, 8], weight: [1, 2, 3, 3])) { XCTAssertTrue("\($0)".contains("[1, 3, 8, 8]")) }
+    }
+
+    func testBLASMatchesTheReferenceTripleLoop() {
+        var values = Values(state: 3)
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let (m, n, k) = (5, 7, 6)
+            let a = values.tensor([m * k]).scalars, b = values.tensor([k * n]).scalars
+            var fast = values.tensor([m * n]).scalars, reference = fast
+            sgemm(transposeA: ta, transposeB: tb, m: m, n: n, k: k, alpha: 0.5, a: a, lda: ta ? m : k, b: b, ldb: tb ? k : n,
+                  beta: 1, c: &fast, ldc: n)
+            sgemmReference(transposeA: ta, transposeB: tb, m: m, n: n, k: k, alpha: 0.5, a: a, lda: ta ? m : k, b: b, ldb: tb ? k : n,
+                           beta: 1, c: &reference, ldc: n)
+            for (f, r) in zip(fast, reference) { XCTAssertEqual(f, r, accuracy: 1e-5) }
+        }
+    }
+
+    func testNoGradModeRecordsNothingAndIntermediatesAreFreed() throws {
+        let w = Variable(Tensor(shape: [2], repeating: 0.5), requiresGrad: true)
+        let inference = Gradients.disabled { w.tanh() }
+        XCTAssertFalse(inference.requiresGrad)
+        XCTAssertTrue(Gradients.enabled)
+        let hidden = w.tanh()
+        let loss = hidden.mean()
+        try loss.backward()
+        XCTAssertNotNil(w.grad, "leaves keep their gradient")
+        XCTAssertNil(hidden.grad, "intermediate gradients are freed")
+        XCTAssertTrue(hidden.parents.isEmpty, "the graph is released")
+        let first = try XCTUnwrap(w.grad).scalars
+        try w.tanh().mean().backward()
+        XCTAssertEqual(try XCTUnwrap(w.grad).scalars, first.map { $0 * 2 }, "gradients accumulate until zeroGrad")
+        XCTAssertThrowsError(try w.backward()) { XCTAssertTrue("\($0)".contains("scalar")) }
+    }
+
+    func testTensorsCopyOnWriteAndCheckShapes() throws {
+        var a = try Tensor(shape: [2, 2], values: [1, 2, 3, 4])
+        let b = a
+        a[0] = 9
+        XCTAssertEqual(b.scalars, [1, 2, 3, 4])
+        XCTAssertEqual(a.scalars, [9, 2, 3, 4])
+        XCTAssertEqual(try a.reshaped([4]).shape, [4])
+        XCTAssertThrowsError(try a.reshaped([3]))
+        XCTAssertThrowsError(try Tensor(shape: [2, 2], values: [1]))
+        a.withUnsafeBufferPointer { XCTAssertEqual(Int(bitPattern: $0.baseAddress) % 64, 0, "64-byte aligned") }
+    }
+}
