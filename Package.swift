@@ -6,6 +6,7 @@ let package = Package(
     name: "NowcastKit",
     platforms: [.macOS(.v13)],
     products: [
+        .library(name: "NowcastCore", targets: ["NowcastCore"]),
         .library(name: "NowcastIO", targets: ["NowcastIO"]),
         .library(name: "NowcastData", targets: ["NowcastData"]),
         .library(name: "NowcastNN", targets: ["NowcastNN"]),
@@ -21,9 +22,10 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CProj", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
         .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
-        .target(name: "NowcastIO", dependencies: ["CNetCDF", "CHDF5", "CProj", "CDeflate"]),
+        .target(name: "NowcastCore"),
+        .target(name: "NowcastIO", dependencies: ["NowcastCore", "CNetCDF", "CHDF5", "CProj", "CDeflate"]),
         .target(name: "NowcastData", dependencies: ["NowcastIO", "Yams"]),
-        .target(name: "NowcastNN", dependencies: ["CBLAS"]),
+        .target(name: "NowcastNN", dependencies: ["NowcastCore", "CBLAS"]),
         .executableTarget(
             name: "nowcast",
             dependencies: ["NowcastIO", "NowcastData", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -4,8 +4,8 @@ import Foundation
 /// gradient on to the nodes it was computed from. Operations record themselves when gradients are
 /// on (the default) and at least one input requires a gradient; `Gradients.disabled { }` records nothing.
 public final class Variable {
-    /// The value.
-    public let value: Tensor
+    /// The value (parameters change it through optimisers and `assign`).
+    public internal(set) var value: Tensor
     /// The gradient of the last `backward()` with respect to this value (leaves only; intermediate
     /// gradients are freed once used).
     public internal(set) var grad: Tensor?
@@ -73,6 +73,12 @@ public final class Variable {
 
     /// Forgets the gradient (before the next step).
     public func zeroGrad() { grad = nil }
+
+    /// Replaces a parameter's value with a tensor of the same shape (loading weights).
+    public func assign(_ tensor: Tensor) throws {
+        guard tensor.shape == value.shape else { throw TensorError.shapeMismatch(operation: "assign", left: value.shape, right: tensor.shape) }
+        value = tensor
+    }
 }
 
 /// Switches graph recording off for inference (per thread).

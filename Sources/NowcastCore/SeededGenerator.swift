@@ -1,3 +1,5 @@
+import Foundation
+
 /// A seeded, reproducible random number generator (xoshiro256**, seeded through SplitMix64): the
 /// same seed gives the same sequence on every machine.
 public struct SeededGenerator: RandomNumberGenerator, Sendable, Codable, Equatable {
@@ -35,9 +37,3 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Codable, Equatab
         return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -1,0 +1,2 @@
+/// The shared basics (seeded randomness) come with NowcastIO.
+@_exported import NowcastCore
