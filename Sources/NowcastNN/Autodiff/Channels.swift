@@ -1,0 +1,62 @@
+/// Concatenation and slicing along the channel axis of NCHW tensors, forward and backward.
+extension Variable {
+    /// Concatenates `[N, C_k, H, W]` tensors along channels.
+    public static func concatChannels(_ parts: [Variable]) throws -> Variable {
+        guard let first = parts.first, first.shape.count == 4 else {
+            throw TensorError.invalidShape(operation: "concatChannels", shape: parts.first?.shape ?? [], expected: "[N, C, H, W] tensors")
+        }
+        let (n, h, w) = (first.shape[0], first.shape[2], first.shape[3])
+        for part in parts where part.shape.count != 4 || part.shape[0] != n || part.shape[2] != h || part.shape[3] != w {
+            throw TensorError.shapeMismatch(operation: "concatChannels", left: first.shape, right: part.shape)
+        }
+        let channels = parts.map { $0.shape[1] }
+        let total = channels.reduce(0, +), plane = h * w
+        var out = Tensor(shape: [n, total, h, w])
+        out.withUnsafeMutableBufferPointer { o in
+            var offset = 0
+            for (part, c) in zip(parts, channels) {
+                part.value.withUnsafeBufferPointer { p in
+                    for b in 0..<n { (o.baseAddress! + (b * total + offset) * plane).update(from: p.baseAddress! + b * c * plane, count: c * plane) }
+                }
+                offset += c
+            }
+        }
+        return Variable(out, parents: parts) { g in
+            var offset = 0
+            for (part, c) in zip(parts, channels) {
+                part.accumulate(g.channels(offset..<(offset + c)))
+                offset += c
+            }
+        }
+    }
+
+    /// Channels `range` of an `[N, C, H, W]` tensor.
+    public func sliceChannels(_ range: Range<Int>) throws -> Variable {
+        guard shape.count == 4, range.lowerBound >= 0, range.upperBound <= shape[1], !range.isEmpty else {
+            throw TensorError.invalidShape(operation: "sliceChannels \(range)", shape: shape, expected: "[N, C, H, W] with the range inside C")
+        }
+        let full = shape
+        return Variable(value.channels(range), parents: [self]) { [self] g in
+            var gradient = Tensor(shape: full)
+            let plane = full[2] * full[3]
+            gradient.withUnsafeMutableBufferPointer { o in g.withUnsafeBufferPointer { gp in
+                for b in 0..<full[0] {
+                    (o.baseAddress! + (b * full[1] + range.lowerBound) * plane).update(from: gp.baseAddress! + b * range.count * plane, count: range.count * plane)
+                }
+            } }
+            accumulate(gradient)
+        }
+    }
+}
+
+extension Tensor {
+    /// Channels `range` of an `[N, C, H, W]` tensor (callers check the range).
+    func channels(_ range: Range<Int>) -> Tensor {
+        let (n, c, plane) = (shape[0], shape[1], shape[2] * shape[3])
+        var out = Tensor(shape: [n, range.count, shape[2], shape[3]])
+        out.withUnsafeMutableBufferPointer { o in withUnsafeBufferPointer { x in
+            for b in 0..<n { (o.baseAddress! + b * range.count * plane).update(from: x.baseAddress! + (b * c + range.lowerBound) * plane, count: range.count * plane) }
+        } }
+        return out
+    }
+}

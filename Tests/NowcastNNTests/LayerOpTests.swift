@@ -1,0 +1,62 @@
+import Foundation
+@testable import NowcastNN
+import XCTest
+
+final class LayerOpTests: XCTestCase {
+    func testChannelConcatAndSlice() throws {
+        try checkGradients([[2, 2, 3, 3], [2, 3, 3, 3]]) { v in
+            let joined = try Variable.concatChannels([v[0], v[1]])
+            return try (try joined.sliceChannels(1..<4) * joined.sliceChannels(2..<5)).tanh().mean()
+        }
+        XCTAssertThrowsError(try Variable.concatChannels([Variable(Tensor(shape: [1, 1, 2, 2])), Variable(Tensor(shape: [1, 1, 3, 2]))]))
+        XCTAssertThrowsError(try Variable(Tensor(shape: [1, 2, 2, 2])).sliceChannels(1..<3))
+    }
+
+    func testPoolingAndUpsampling() throws {
+        try checkGradients([[2, 2, 5, 4]]) { v in try v[0].maxPool2x2().tanh().mean() }
+        try checkGradients([[1, 2, 3, 2]]) { v in try v[0].upsampleNearest2x().sigmoid().mean() }
+        let x = Variable(try Tensor(shape: [1, 1, 2, 4], values: [1, 5, 2, 0, 3, 4, 8, 7]))
+        XCTAssertEqual(try x.maxPool2x2().value.scalars, [5, 8])
+        XCTAssertEqual(try Variable(try Tensor(shape: [1, 1, 1, 2], values: [1, 2])).upsampleNearest2x().value.scalars, [1, 1, 2, 2, 1, 1, 2, 2])
+    }
+
+    /// The gate step written with separate ops: the reference of the fused kernel.
+    private func unfusedGates(_ gates: Variable, _ previous: Variable) throws -> Variable {
+        let hidden = gates.shape[1] / 4
+        let i = try gates.sliceChannels(0..<hidden).sigmoid(), f = try gates.sliceChannels(hidden..<(2 * hidden)).sigmoid()
+        let g = try gates.sliceChannels((2 * hidden)..<(3 * hidden)).tanh(), o = try gates.sliceChannels((3 * hidden)..<(4 * hidden)).sigmoid()
+        let c = try (try f * previous) + (try i * g)
+        let h = try o * c.tanh()
+        return try Variable.concatChannels([h, c])
+    }
+
+    func testFusedConvLSTMGatesEqualTheUnfusedOnes() throws {
+        var values = Values(state: 11)
+        let gatesValue = values.tensor([2, 12, 4, 5]), previousValue = values.tensor([2, 3, 4, 5]), weights = values.tensor([2, 6, 4, 5])
+        var results: [(out: [Float], dGates: [Float], dPrevious: [Float])] = []
+        for fused in [true, false] {
+            let gates = Variable(gatesValue, requiresGrad: true), previous = Variable(previousValue, requiresGrad: true)
+            let out = fused ? try Variable.convLSTMGates(gates, previousCell: previous) : try unfusedGates(gates, previous)
+            try (try out * Variable(weights)).mean().backward()
+            results.append((out.value.scalars, try XCTUnwrap(gates.grad).scalars, try XCTUnwrap(previous.grad).scalars))
+        }
+        for (a, b) in zip(results[0].out, results[1].out) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        for (a, b) in zip(results[0].dGates, results[1].dGates) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        for (a, b) in zip(results[0].dPrevious, results[1].dPrevious) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        try checkGradients([[1, 8, 3, 3], [1, 2, 3, 3]]) { v in try Variable.convLSTMGates(v[0], previousCell: v[1]).tanh().mean() }
+    }
+
+    func testTwoConvLSTMStepsThroughTheWholePath() throws {
+        // x_t [1, 1, 4, 4] for two steps, weights [4H, 1 + H, 3, 3] with H = 2: gradient through time.
+        try checkGradients([[1, 1, 4, 4], [1, 1, 4, 4], [8, 3, 3, 3], [8]], seed: 5) { v in
+            var h = Variable(Tensor(shape: [1, 2, 4, 4])), c = Variable(Tensor(shape: [1, 2, 4, 4]))
+            for x in [v[0], v[1]] {
+                let gates = try Variable.concatChannels([x, h]).conv2d(weight: v[2], bias: v[3], padding: 1)
+                let state = try Variable.convLSTMGates(gates, previousCell: c)
+                h = try state.sliceChannels(0..<2)
+                c = try state.sliceChannels(2..<4)
+            }
+            return h.mean()
+        }
+    }
+}
