@@ -60,3 +60,13 @@ extension Tensor {
         return out
     }
 }
+
+extension Variable {
+    /// The same values under another shape with the same count (e.g. `[B, T, C, H, W]` to `[B, T*C, H, W]`).
+    public func reshaped(_ newShape: [Int]) throws -> Variable {
+        let old = shape
+        return Variable(try value.reshaped(newShape), parents: [self]) { [self] g in
+            if let back = try? g.reshaped(old) { accumulate(back) }
+        }
+    }
+}

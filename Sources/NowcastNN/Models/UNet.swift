@@ -1,0 +1,95 @@
+import NowcastCore
+
+/// Configuration of the RainNet-like U-Net of `../shared/bench/models.py`: frames as channels, `depth`
+/// levels of two 3x3 convolutions + ReLU with 2x2 max pooling, a bottleneck, upsampling (nearest) with
+/// skip concatenation, and a 1x1 linear head.
+public struct UNetConfig: Codable, Equatable, Sendable {
+    public var inputChannels: Int = 4
+    public var outputChannels: Int = 1
+    public var base: Int = 16
+    public var depth: Int = 3
+
+    public init(inputChannels: Int = 4, outputChannels: Int = 1, base: Int = 16, depth: Int = 3) {
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.base = base
+        self.depth = depth
+    }
+}
+
+/// The U-Net: `[B, C_in, H, W]` in (H and W divisible by 2^depth), `[B, C_out, H, W]` out.
+public final class UNet {
+    public let config: UNetConfig
+    private var layers: [(name: String, weight: Variable, bias: Variable)] = []
+
+    /// A model with seeded He weights (ReLU layers) and zero biases.
+    public init(config: UNetConfig, seed: UInt64) throws {
+        guard config.inputChannels >= 1, config.outputChannels >= 1, config.base >= 1, config.depth >= 1 else {
+            throw TensorError.invalidShape(operation: "UNetConfig", shape: [config.inputChannels, config.base, config.depth], expected: "positive sizes")
+        }
+        self.config = config
+        var random = SeededGenerator(seed: seed)
+        func conv(_ name: String, _ cin: Int, _ cout: Int, _ k: Int) {
+            layers.append((name, Variable(Initializer.heNormal([cout, cin, k, k], fanIn: cin * k * k, using: &random), requiresGrad: true),
+                           Variable(Tensor(shape: [cout]), requiresGrad: true)))
+        }
+        let channels = (0...config.depth).map { config.base << $0 }
+        var cin = config.inputChannels
+        for (level, c) in channels.dropLast().enumerated() {
+            conv("enc.\(level).0", cin, c, 3)
+            conv("enc.\(level).1", c, c, 3)
+            cin = c
+        }
+        conv("bottleneck.0", cin, channels[config.depth], 3)
+        conv("bottleneck.1", channels[config.depth], channels[config.depth], 3)
+        cin = channels[config.depth]
+        for (level, c) in channels.dropLast().reversed().enumerated() {
+            conv("dec.\(level).0", cin + c, c, 3)
+            conv("dec.\(level).1", c, c, 3)
+            cin = c
+        }
+        conv("head", cin, config.outputChannels, 1)
+    }
+
+    public var parameters: [Variable] { layers.flatMap { [$0.weight, $0.bias] } }
+    public var namedParameters: [(name: String, tensor: Tensor)] {
+        layers.flatMap { [("\($0.name).weight", $0.weight.value), ("\($0.name).bias", $0.bias.value)] }
+    }
+
+    public func callAsFunction(_ x: Variable) throws -> Variable {
+        let scale = 1 << config.depth
+        guard x.shape.count == 4, x.shape[1] == config.inputChannels, x.shape[2] % scale == 0, x.shape[3] % scale == 0 else {
+            throw TensorError.invalidShape(operation: "UNet", shape: x.shape, expected: "[B, \(config.inputChannels), H, W] with H, W divisible by \(scale)")
+        }
+        var index = 0
+        func block(_ input: Variable) throws -> Variable {
+            var y = input
+            for _ in 0..<2 {
+                y = try y.conv2d(weight: layers[index].weight, bias: layers[index].bias, padding: 1).relu()
+                index += 1
+            }
+            return y
+        }
+        var y = x
+        var skips: [Variable] = []
+        for _ in 0..<config.depth {
+            y = try block(y)
+            skips.append(y)
+            y = try y.maxPool2x2()
+        }
+        y = try block(y)
+        for skip in skips.reversed() { y = try block(try Variable.concatChannels([try y.upsampleNearest2x(), skip])) }
+        return try y.conv2d(weight: layers[index].weight, bias: layers[index].bias)
+    }
+
+    /// Multiply-accumulates of the convolutions for one sample.
+    public func convolutionMACs(height: Int, width: Int) -> Int {
+        var total = 0, h = height, w = width, cin = config.inputChannels
+        let channels = (0...config.depth).map { config.base << $0 }
+        for c in channels.dropLast() { total += (cin * c + c * c) * 9 * h * w; cin = c; h /= 2; w /= 2 }
+        total += (cin * channels[config.depth] + channels[config.depth] * channels[config.depth]) * 9 * h * w
+        cin = channels[config.depth]
+        for c in channels.dropLast().reversed() { h *= 2; w *= 2; total += ((cin + c) * c + c * c) * 9 * h * w; cin = c }
+        return total + cin * config.outputChannels * h * w
+    }
+}
