@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "NowcastNN", dependencies: ["NowcastCore", "CBLAS"]),
         .executableTarget(
             name: "nowcast",
-            dependencies: ["NowcastIO", "NowcastData", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["NowcastIO", "NowcastData", "NowcastNN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "NowcastIOTests", dependencies: ["NowcastIO"]),
         .testTarget(name: "NowcastDataTests", dependencies: ["NowcastData", "NowcastIO"]),

@@ -1,0 +1,9 @@
+import CBLAS
+import Foundation
+
+/// Which OpenBLAS kernel is active (e.g. `Haswell`, `SkylakeX`) and the preset that chose it.
+public var blasKernelDescription: String {
+    let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+    let preset = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { " (OPENBLAS_CORETYPE=\($0))" } ?? ""
+    return "OpenBLAS \(core)\(preset), \(openblas_get_num_threads()) threads"
+}
