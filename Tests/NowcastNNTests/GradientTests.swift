@@ -66,23 +66,30 @@ final class GradientTests: XCTestCase {
 
     func testFastConvolutionEqualsTheReference() throws {
         var values = Values(state: 7)
-        for (stride, padding, dilation) in [(1, 1, 1), (2, 0, 1), (1, 2, 2), (3, 1, 1)] {
-            let x = values.tensor([2, 3, 9, 8]), w = values.tensor([4, 3, 3, 3]), b = values.tensor([4])
+        // Small images (one row block), a 1x1 kernel (no im2col), and a batch of one image whose 576-row
+        // im2col matrix is split into several row blocks spread over the workers.
+        let cases: [(x: [Int], w: [Int], stride: Int, padding: Int, dilation: Int)] = [
+            ([2, 3, 9, 8], [4, 3, 3, 3], 1, 1, 1), ([2, 3, 9, 8], [4, 3, 3, 3], 2, 0, 1), ([2, 3, 9, 8], [4, 3, 3, 3], 1, 2, 2),
+            ([2, 3, 9, 8], [4, 3, 3, 3], 3, 1, 1), ([3, 5, 4, 6], [2, 5, 1, 1], 1, 0, 1), ([1, 64, 17, 64], [3, 64, 3, 3], 1, 1, 1),
+        ]
+        XCTAssertGreaterThan(try Conv2DGeometry(input: cases[5].x, weight: cases[5].w, padding: 1).outHeight,
+                             Conv2DGEMM.rowsPerBlock(try Conv2DGeometry(input: cases[5].x, weight: cases[5].w, padding: 1)))
+        for (xShape, wShape, stride, padding, dilation) in cases {
+            let x = values.tensor(xShape), w = values.tensor(wShape), b = values.tensor([wShape[0]])
             let geometry = try Conv2DGeometry(input: x.shape, weight: w.shape, stride: stride, padding: padding, dilation: dilation)
             let input = Variable(x, requiresGrad: true), weight = Variable(w, requiresGrad: true), bias = Variable(b, requiresGrad: true)
             let y = try input.conv2d(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
             let expected = Conv2DReference.forward(geometry, x: x.scalars, w: w.scalars, b: b.scalars)
-            XCTAssertEqual(y.shape, [2, 4, geometry.outHeight, geometry.outWidth])
+            XCTAssertEqual(y.shape, [xShape[0], wShape[0], geometry.outHeight, geometry.outWidth])
             for (a, e) in zip(y.value.scalars, expected) { XCTAssertEqual(a, e, accuracy: 1e-4) }
-            // Backward with dy = 1 everywhere: the loss is the sum of the outputs.
-            let dy = [Float](repeating: 1, count: y.value.count)
-            let sum = try y.meanSquaredError(Variable(Tensor(shape: y.shape, values: y.value.scalars.map { $0 - 0.5 })))
-            try sum.backward()  // d(mean((y - (y - 0.5))^2))/dy = 2 * 0.5 / count for every element
+            // Backward with a seeded dy: the loss is mean(y * r), so dy = r / count.
+            let r = values.tensor(y.shape)
+            try (try y * Variable(r)).mean().backward()
             let scale = Float(y.value.count)
-            let reference = Conv2DReference.backward(geometry, x: x.scalars, w: w.scalars, dy: dy)
-            for (a, e) in zip(try XCTUnwrap(input.grad).scalars, reference.dx) { XCTAssertEqual(a * scale, e, accuracy: 1e-3) }
-            for (a, e) in zip(try XCTUnwrap(weight.grad).scalars, reference.dw) { XCTAssertEqual(a * scale, e, accuracy: 1e-3) }
-            for (a, e) in zip(try XCTUnwrap(bias.grad).scalars, reference.db) { XCTAssertEqual(a * scale, e, accuracy: 1e-3) }
+            let reference = Conv2DReference.backward(geometry, x: x.scalars, w: w.scalars, dy: r.scalars)
+            for (a, e) in zip(try XCTUnwrap(input.grad).scalars, reference.dx) { XCTAssertEqual(a * scale, e, accuracy: 1e-3 * max(1, abs(e))) }
+            for (a, e) in zip(try XCTUnwrap(weight.grad).scalars, reference.dw) { XCTAssertEqual(a * scale, e, accuracy: 1e-3 * max(1, abs(e))) }
+            for (a, e) in zip(try XCTUnwrap(bias.grad).scalars, reference.db) { XCTAssertEqual(a * scale, e, accuracy: 1e-3 * max(1, abs(e))) }
         }
         XCTAssertThrowsError(try Conv2DGeometry(input: [1, 2, 2, 2], weight: [1, 2, 5, 5])) { XCTAssertTrue("\($0)".contains("5x5")) }
         XCTAssertThrowsError(try Conv2DGeometry(input: [1, 3, 8, 8], weight: [1, 2, 3, 3])) { XCTAssertTrue("\($0)".contains("[1, 3, 8, 8]")) }

@@ -60,3 +60,47 @@ final class LayerOpTests: XCTestCase {
         }
     }
 }
+
+final class FastKernelTests: XCTestCase {
+    func testFastExpTanhAndSigmoidStayWithinAFewUlpOfLibm() {
+        var worstExp: Float = 0, worstTanh: Float = 0, worstSigmoid: Float = 0
+        for k in 0...200_000 {
+            let x = -87 + 175 * Float(k) / 200_000
+            worstExp = max(worstExp, abs(FastMath.exp(x) - FastMath.referenceExp(x)) / FastMath.referenceExp(x))
+            let t = -10 + 20 * Float(k) / 200_000
+            worstTanh = max(worstTanh, abs(FastMath.tanh(t) - FastMath.referenceTanh(t)))
+            worstSigmoid = max(worstSigmoid, abs(FastMath.sigmoid(t) - FastMath.referenceSigmoid(t)))
+        }
+        XCTAssertLessThan(worstExp, 3e-7)
+        XCTAssertLessThan(worstTanh, 1e-6)
+        XCTAssertLessThan(worstSigmoid, 1e-6)
+        // Tiny arguments keep their relative precision; saturation is exact.
+        XCTAssertEqual(FastMath.tanh(1e-6), 1e-6, accuracy: 1e-12)
+        XCTAssertEqual(FastMath.tanh(40), 1)
+        XCTAssertEqual(FastMath.sigmoid(-100), 0, accuracy: 1e-37)
+        XCTAssertEqual(FastMath.exp(0), 1)
+    }
+
+    func testFusedReLUConvolutionEqualsConvolutionThenReLU() throws {
+        var values = Values(state: 21)
+        let x = values.tensor([2, 3, 6, 7]), w = values.tensor([4, 3, 3, 3]), b = values.tensor([4]), r = values.tensor([2, 4, 6, 7])
+        var results: [[[Float]]] = []
+        for fused in [true, false] {
+            let (input, weight, bias) = (Variable(x, requiresGrad: true), Variable(w, requiresGrad: true), Variable(b, requiresGrad: true))
+            let y = fused ? try input.conv2d(weight: weight, bias: bias, padding: 1, activation: .relu)
+                          : try input.conv2d(weight: weight, bias: bias, padding: 1).relu()
+            try (try y * Variable(r)).mean().backward()
+            results.append([y.value.scalars, try XCTUnwrap(input.grad).scalars, try XCTUnwrap(weight.grad).scalars, try XCTUnwrap(bias.grad).scalars])
+        }
+        XCTAssertEqual(results[0], results[1])
+        XCTAssertTrue(results[0][0].contains(0) && results[0][0].contains { $0 > 0 }, "the test must cross the ReLU's kink")
+    }
+
+    func testAnInputThatNeedsNoGradientGetsNone() throws {
+        var values = Values(state: 4)
+        let input = Variable(values.tensor([1, 2, 5, 5])), weight = Variable(values.tensor([3, 2, 3, 3]), requiresGrad: true)
+        try input.conv2d(weight: weight, padding: 1).mean().backward()
+        XCTAssertNil(input.grad)
+        XCTAssertNotNil(weight.grad)
+    }
+}

@@ -35,20 +35,21 @@ extension Variable {
 
     /// Logistic sigmoid.
     public func sigmoid() -> Variable {
-        let y = value.map { 1 / (1 + exp(-$0)) }
+        let y = value.map(FastMath.sigmoid)
         return Variable(y, parents: [self]) { [self] g in accumulate(Tensor.zip(g, y) { g, y in g * y * (1 - y) }) }
     }
 
     /// Hyperbolic tangent.
     public func tanh() -> Variable {
-        let y = value.map { Foundation.tanh($0) }
+        let y = value.map(FastMath.tanh)
         return Variable(y, parents: [self]) { [self] g in accumulate(Tensor.zip(g, y) { g, y in g * (1 - y * y) }) }
     }
 
     /// Rectified linear unit.
     public func relu() -> Variable {
         let x = value
-        return Variable(x.map { max(0, $0) }, parents: [self]) { [self] g in accumulate(Tensor.zip(g, x) { g, x in x > 0 ? g : 0 }) }
+        let y = x.map { max(0, $0) }
+        return Variable(y, parents: [self]) { [self] g in accumulate(Elementwise.reluBackward(g, output: y)) }
     }
 
     /// Mean of all elements (a scalar).
@@ -77,18 +78,10 @@ extension Variable {
 
 extension Tensor {
     /// Elementwise `f(a, b)` of two tensors of the same shape (callers check the shapes).
-    static func zip(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
-        var out = Tensor(shape: a.shape)
-        out.withUnsafeMutableBufferPointer { o in
-            a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in for i in 0..<o.count { o[i] = f(x[i], y[i]) } } }
-        }
-        return out
-    }
+    @inline(__always)
+    static func zip(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor { Elementwise.map(a, b, f) }
 
     /// Elementwise `f(x)`.
-    func map(_ f: (Float) -> Float) -> Tensor {
-        var out = Tensor(shape: shape)
-        out.withUnsafeMutableBufferPointer { o in withUnsafeBufferPointer { x in for i in 0..<o.count { o[i] = f(x[i]) } } }
-        return out
-    }
+    @inline(__always)
+    func map(_ f: (Float) -> Float) -> Tensor { Elementwise.map(self, f) }
 }

@@ -37,7 +37,8 @@ public final class Variable {
     func accumulate(_ g: Tensor) {
         guard requiresGrad else { return }
         if var current = grad {
-            current.withUnsafeMutableBufferPointer { c in g.withUnsafeBufferPointer { for i in 0..<c.count { c[i] += $0[i] } } }
+            grad = nil  // keep the storage uniquely referenced, so adding in place does not copy it
+            Elementwise.add(&current, g)
             grad = current
         } else {
             grad = g

@@ -61,88 +61,54 @@ enum Conv2DReference {
     }
 }
 
-/// Convolution as im2col + sgemm (OpenBLAS), per image: `Y[O, P] = W[O, CKK] * cols[CKK, P]`.
-enum Conv2DGEMM {
-    /// Lays the receptive fields of image `x` (`C x H x W`) out as columns `[C*kh*kw, oh*ow]`.
-    static func im2col(_ g: Conv2DGeometry, _ x: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>) {
-        let (oh, ow) = (g.outHeight, g.outWidth)
-        for c in 0..<g.inChannels { for i in 0..<g.kernelHeight { for j in 0..<g.kernelWidth {
-            let row = cols + ((c * g.kernelHeight + i) * g.kernelWidth + j) * oh * ow
-            for oy in 0..<oh {
-                let iy = oy * g.stride - g.padding + i * g.dilation
-                for ox in 0..<ow {
-                    let ix = ox * g.stride - g.padding + j * g.dilation
-                    row[oy * ow + ox] = (iy >= 0 && iy < g.height && ix >= 0 && ix < g.width) ? x[(c * g.height + iy) * g.width + ix] : 0
-                }
-            }
-        } } }
-    }
-
-    /// Adds columns back into image gradient `dx` (the transpose of `im2col`).
-    static func col2im(_ g: Conv2DGeometry, _ cols: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
-        let (oh, ow) = (g.outHeight, g.outWidth)
-        for c in 0..<g.inChannels { for i in 0..<g.kernelHeight { for j in 0..<g.kernelWidth {
-            let row = cols + ((c * g.kernelHeight + i) * g.kernelWidth + j) * oh * ow
-            for oy in 0..<oh {
-                let iy = oy * g.stride - g.padding + i * g.dilation
-                guard iy >= 0, iy < g.height else { continue }
-                for ox in 0..<ow {
-                    let ix = ox * g.stride - g.padding + j * g.dilation
-                    if ix >= 0 && ix < g.width { dx[(c * g.height + iy) * g.width + ix] += row[oy * ow + ox] }
-                }
-            }
-        } } }
-    }
+/// An activation applied to a convolution's output in the same pass (no separate tensor, no extra
+/// sweep over memory), with its backward folded into the convolution's.
+public enum ConvActivation: String, Codable, Sendable {
+    case none, relu
 }
 
 extension Variable {
-    /// 2-D convolution of `[N, C, H, W]` by weights `[O, C, kh, kw]` plus an optional bias `[O]`.
-    public func conv2d(weight: Variable, bias: Variable? = nil, stride: Int = 1, padding: Int = 0, dilation: Int = 1) throws -> Variable {
+    /// 2-D convolution of `[N, C, H, W]` by weights `[O, C, kh, kw]` plus an optional bias `[O]`,
+    /// optionally followed by `activation`.
+    public func conv2d(weight: Variable, bias: Variable? = nil, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
+                       activation: ConvActivation = .none) throws -> Variable {
         let g = try Conv2DGeometry(input: shape, weight: weight.shape, stride: stride, padding: padding, dilation: dilation)
         if let bias, bias.shape != [g.outChannels] {
             throw TensorError.shapeMismatch(operation: "conv2d bias", left: bias.shape, right: [g.outChannels])
         }
         let x = value, w = weight.value, b = bias?.value
-        let (plane, patches) = (g.outHeight * g.outWidth, g.patchSize)
-        let imageIn = g.inChannels * g.height * g.width, imageOut = g.outChannels * plane
-        var cols = [Float](repeating: 0, count: patches * plane)
-        var y = Tensor(shape: [g.batch, g.outChannels, g.outHeight, g.outWidth])
+        var y = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outHeight, g.outWidth])
         y.withUnsafeMutableBufferPointer { yp in x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in
-            cols.withUnsafeMutableBufferPointer { cp in
-                for n in 0..<g.batch {
-                    Conv2DGEMM.im2col(g, xp.baseAddress! + n * imageIn, cp.baseAddress!)
-                    let out = yp.baseAddress! + n * imageOut
-                    if let b { b.withUnsafeBufferPointer { bp in for o in 0..<g.outChannels { (out + o * plane).initialize(repeating: bp[o], count: plane) } } }
-                    sgemm(transposeA: false, transposeB: false, m: g.outChannels, n: plane, k: patches, a: wp.baseAddress!, lda: patches,
-                          b: cp.baseAddress!, ldb: plane, beta: b == nil ? 0 : 1, c: out, ldc: plane)
-                }
-            }
+            func run(_ bp: UnsafePointer<Float>?) { Conv2DGEMM.forward(g, x: xp.baseAddress!, w: wp.baseAddress!, b: bp, y: yp.baseAddress!) }
+            if let b { b.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
+            if activation == .relu { Elementwise.relu(yp) }
         } } }
         let parents = [self, weight] + (bias.map { [$0] } ?? [])
-        return Variable(y, parents: parents) { [self] dy in
-            var dx = Tensor(shape: x.shape), dw = Tensor(shape: w.shape), db = Tensor(shape: [g.outChannels])
-            var cols = [Float](repeating: 0, count: patches * plane), dcols = cols
+        let output = y
+        return Variable(y, parents: parents) { [self] upstream in
+            var dy = upstream
+            if activation == .relu { dy = Elementwise.reluBackward(upstream, output: output) }
+            var dx = requiresGrad ? Tensor(uninitializedShape: x.shape) : nil
+            var dw = weight.requiresGrad ? Tensor(shape: w.shape) : nil
+            var db = bias?.requiresGrad == true ? Tensor(shape: [g.outChannels]) : nil
             dy.withUnsafeBufferPointer { gp in x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in
-                dx.withUnsafeMutableBufferPointer { dxp in dw.withUnsafeMutableBufferPointer { dwp in db.withUnsafeMutableBufferPointer { dbp in
-                    cols.withUnsafeMutableBufferPointer { cp in dcols.withUnsafeMutableBufferPointer { dcp in
-                        for n in 0..<g.batch {
-                            let gn = gp.baseAddress! + n * imageOut
-                            for o in 0..<g.outChannels { for p in 0..<plane { dbp[o] += gn[o * plane + p] } }
-                            // dW += dY_n * cols_n^T
-                            Conv2DGEMM.im2col(g, xp.baseAddress! + n * imageIn, cp.baseAddress!)
-                            sgemm(transposeA: false, transposeB: true, m: g.outChannels, n: patches, k: plane, a: gn, lda: plane,
-                                  b: cp.baseAddress!, ldb: plane, beta: 1, c: dwp.baseAddress!, ldc: patches)
-                            // dX_n = col2im(W^T * dY_n)
-                            sgemm(transposeA: true, transposeB: false, m: patches, n: plane, k: g.outChannels, a: wp.baseAddress!, lda: patches,
-                                  b: gn, ldb: plane, beta: 0, c: dcp.baseAddress!, ldc: plane)
-                            Conv2DGEMM.col2im(g, dcp.baseAddress!, dxp.baseAddress! + n * imageIn)
-                        }
-                    } }
+                dx.withOptionalMutablePointer { dxp in dw.withOptionalMutablePointer { dwp in db.withOptionalMutablePointer { dbp in
+                    Conv2DGEMM.backward(g, x: xp.baseAddress!, w: wp.baseAddress!, dy: gp.baseAddress!, dx: dxp, dw: dwp, db: dbp)
                 } } }
             } } }
-            accumulate(dx)
-            weight.accumulate(dw)
-            bias?.accumulate(db)
+            if let dx { accumulate(dx) }
+            if let dw { weight.accumulate(dw) }
+            if let db { bias?.accumulate(db) }
         }
+    }
+}
+
+extension Optional where Wrapped == Tensor {
+    /// The elements' base address when there is a tensor, nil otherwise.
+    mutating func withOptionalMutablePointer<R>(_ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
+        guard var tensor = self else { return body(nil) }
+        self = nil  // keep the storage uniquely referenced, so writing does not copy it
+        defer { self = tensor }
+        return tensor.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
     }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The fused ConvLSTM gate step: from the convolution's gates `[N, 4H, h, w]` (i, f, g, o in that
 /// order) and the previous cell state `[N, H, h, w]`, computes `c = sigmoid(f) * c_prev +
 /// sigmoid(i) * tanh(g)` and `h = sigmoid(o) * tanh(c)` in one pass, with a hand-written backward.
@@ -12,46 +10,68 @@ extension Variable {
         }
         let (n, hidden, plane) = (s[0], s[1] / 4, s[2] * s[3])
         let block = hidden * plane
-        var out = Tensor(shape: [n, 2 * hidden, s[2], s[3]])
-        // Saved activations for the backward pass: sigmoid(i), sigmoid(f), tanh(g), sigmoid(o), tanh(c).
-        var saved = [Float](repeating: 0, count: n * 5 * block)
+        var out = Tensor(uninitializedShape: [n, 2 * hidden, s[2], s[3]])
+        // Saved for the backward pass: sigmoid(i), sigmoid(f), tanh(g), sigmoid(o), tanh(c) per image.
+        let record = Gradients.enabled && (gates.requiresGrad || previousCell.requiresGrad)
+        var saved = Tensor(uninitializedShape: record ? [n, 5, block] : [0])
         out.withUnsafeMutableBufferPointer { o in gates.value.withUnsafeBufferPointer { gp in previousCell.value.withUnsafeBufferPointer { cp in
             saved.withUnsafeMutableBufferPointer { a in
-                for b in 0..<n { for k in 0..<block {
-                    let base = b * 4 * block
-                    let i = 1 / (1 + exp(-gp[base + k])), f = 1 / (1 + exp(-gp[base + block + k]))
-                    let g = Foundation.tanh(gp[base + 2 * block + k]), og = 1 / (1 + exp(-gp[base + 3 * block + k]))
-                    let c = f * cp[b * block + k] + i * g
-                    let tc = Foundation.tanh(c)
-                    o[b * 2 * block + k] = og * tc
-                    o[b * 2 * block + block + k] = c
-                    let sv = b * 5 * block + k
-                    (a[sv], a[sv + block], a[sv + 2 * block], a[sv + 3 * block], a[sv + 4 * block]) = (i, f, g, og, tc)
-                } }
+                let (o, gp, cp, a) = (o.baseAddress!, gp.baseAddress!, cp.baseAddress!, a.baseAddress!)
+                forEachSegment(images: n, block: block) { b, range in
+                    let gate = gp + b * 4 * block, cell = cp + b * block, result = o + b * 2 * block, keep = a + b * 5 * block
+                    for k in range {
+                        let i = FastMath.sigmoid(gate[k]), f = FastMath.sigmoid(gate[block + k])
+                        let g = FastMath.tanh(gate[2 * block + k]), og = FastMath.sigmoid(gate[3 * block + k])
+                        let c = f * cell[k] + i * g
+                        let tc = FastMath.tanh(c)
+                        result[k] = og * tc
+                        result[block + k] = c
+                        if record {
+                            (keep[k], keep[block + k], keep[2 * block + k], keep[3 * block + k], keep[4 * block + k]) = (i, f, g, og, tc)
+                        }
+                    }
+                }
             }
         } } }
         let previous = previousCell.value
         return Variable(out, parents: [gates, previousCell]) { dy in
-            var dGates = Tensor(shape: s), dPrevious = Tensor(shape: previousCell.shape)
+            var dGates = Tensor(uninitializedShape: s), dPrevious = Tensor(uninitializedShape: previousCell.shape)
             dGates.withUnsafeMutableBufferPointer { dg in dPrevious.withUnsafeMutableBufferPointer { dc in
                 dy.withUnsafeBufferPointer { d in previous.withUnsafeBufferPointer { cp in saved.withUnsafeBufferPointer { a in
-                    for b in 0..<n { for k in 0..<block {
-                        let sv = b * 5 * block + k
-                        let (i, f, g, og, tc) = (a[sv], a[sv + block], a[sv + 2 * block], a[sv + 3 * block], a[sv + 4 * block])
-                        let dh = d[b * 2 * block + k]
-                        // Gradient reaching c: through h = o * tanh(c), plus directly from the output c.
-                        let dcell = d[b * 2 * block + block + k] + dh * og * (1 - tc * tc)
-                        let base = b * 4 * block
-                        dg[base + k] = dcell * g * i * (1 - i)
-                        dg[base + block + k] = dcell * cp[b * block + k] * f * (1 - f)
-                        dg[base + 2 * block + k] = dcell * i * (1 - g * g)
-                        dg[base + 3 * block + k] = dh * tc * og * (1 - og)
-                        dc[b * block + k] = dcell * f
-                    } }
+                    let (dg, dc, d, cp, a) = (dg.baseAddress!, dc.baseAddress!, d.baseAddress!, cp.baseAddress!, a.baseAddress!)
+                    forEachSegment(images: n, block: block) { b, range in
+                        let keep = a + b * 5 * block, upstream = d + b * 2 * block, cell = cp + b * block
+                        let gate = dg + b * 4 * block, previousGradient = dc + b * block
+                        for k in range {
+                            let (i, f, g, og, tc) = (keep[k], keep[block + k], keep[2 * block + k], keep[3 * block + k], keep[4 * block + k])
+                            let dh = upstream[k]
+                            // Gradient reaching c: through h = o * tanh(c), plus directly from the output c.
+                            let dcell = upstream[block + k] + dh * og * (1 - tc * tc)
+                            gate[k] = dcell * g * i * (1 - i)
+                            gate[block + k] = dcell * cell[k] * f * (1 - f)
+                            gate[2 * block + k] = dcell * i * (1 - g * g)
+                            gate[3 * block + k] = dh * tc * og * (1 - og)
+                            previousGradient[k] = dcell * f
+                        }
+                    }
                 } } }
             } }
             gates.accumulate(dGates)
             previousCell.accumulate(dPrevious)
+        }
+    }
+
+    /// Calls `body(image, range)` over every element index of `images` blocks of `block` elements,
+    /// split over the workers.
+    private static func forEachSegment(images: Int, block: Int, _ body: (Int, Range<Int>) -> Void) {
+        Parallel.forEachRange(images * block, grain: Elementwise.grain) { r in
+            var index = r.lowerBound
+            while index < r.upperBound {
+                let (b, k) = index.quotientAndRemainder(dividingBy: block)
+                let end = min(block, k + r.upperBound - index)
+                body(b, k..<end)
+                index += end - k
+            }
         }
     }
 }

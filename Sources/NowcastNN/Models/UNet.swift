@@ -65,7 +65,7 @@ public final class UNet {
         func block(_ input: Variable) throws -> Variable {
             var y = input
             for _ in 0..<2 {
-                y = try y.conv2d(weight: layers[index].weight, bias: layers[index].bias, padding: 1).relu()
+                y = try y.conv2d(weight: layers[index].weight, bias: layers[index].bias, padding: 1, activation: .relu)
                 index += 1
             }
             return y

@@ -64,6 +64,12 @@ public struct Tensor: CustomStringConvertible {
         self.init(shape: [], repeating: scalar)
     }
 
+    /// A tensor of `shape` whose elements the caller writes before reading (no fill pass).
+    init(uninitializedShape shape: [Int]) {
+        self.shape = shape
+        storage = TensorStorage(count: shape.reduce(1, *))
+    }
+
     init(shape: [Int], storage: TensorStorage) {
         self.shape = shape
         self.storage = storage

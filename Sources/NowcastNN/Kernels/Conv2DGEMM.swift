@@ -1,0 +1,176 @@
+/// Convolution as im2col + sgemm (OpenBLAS, one thread per call), the engine's fast path.
+///
+/// Each image's output is computed in blocks of output rows whose im2col matrix (`[C*kh*kw, rows*ow]`)
+/// stays near 1 MB, so it is still in cache when sgemm packs it. Forward work items are (image, row
+/// block) pairs spread over the workers; backward items are whole images (the input gradient of
+/// neighbouring row blocks overlaps), each worker accumulating its own weight and bias gradients.
+/// A 1x1 convolution with stride 1 and no padding multiplies the image itself, with no im2col.
+enum Conv2DGEMM {
+    /// Floats of im2col scratch a block aims at.
+    static let blockElements = 1 << 18
+
+    /// Output rows per block for geometry `g`.
+    static func rowsPerBlock(_ g: Conv2DGeometry) -> Int {
+        min(g.outHeight, max(1, blockElements / max(1, g.patchSize * g.outWidth)))
+    }
+
+    /// True when the im2col matrix is the image itself.
+    static func isPointwise(_ g: Conv2DGeometry) -> Bool {
+        g.kernelHeight == 1 && g.kernelWidth == 1 && g.stride == 1 && g.padding == 0
+    }
+
+    /// Output columns `lower..<upper` (clamped to `0...count`) whose input column
+    /// `ox * stride + offset` lies inside `0..<width`.
+    @inline(__always)
+    static func validColumns(count: Int, stride: Int, offset: Int, width: Int) -> Range<Int> {
+        // ox >= ceil(-offset / stride) and ox * stride + offset < width.
+        let lower = offset >= 0 ? 0 : (-offset + stride - 1) / stride
+        let upper = width - offset <= 0 ? 0 : (width - offset + stride - 1) / stride
+        let l = min(max(lower, 0), count)
+        return l..<max(l, min(upper, count))
+    }
+
+    /// Lays out the receptive fields of output rows `rows` of image `x` (`C x H x W`) as the columns of
+    /// `cols` (`[C*kh*kw, rows.count*ow]`, row-major, leading dimension `rows.count * ow`).
+    static func im2col(_ g: Conv2DGeometry, _ x: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>, rows: Range<Int>) {
+        let ow = g.outWidth, ld = rows.count * ow
+        for c in 0..<g.inChannels { for i in 0..<g.kernelHeight { for j in 0..<g.kernelWidth {
+            let row = cols + ((c * g.kernelHeight + i) * g.kernelWidth + j) * ld
+            let offset = j * g.dilation - g.padding
+            let valid = validColumns(count: ow, stride: g.stride, offset: offset, width: g.width)
+            for oy in rows {
+                let out = row + (oy - rows.lowerBound) * ow
+                let iy = oy * g.stride - g.padding + i * g.dilation
+                guard iy >= 0, iy < g.height, !valid.isEmpty else { out.initialize(repeating: 0, count: ow); continue }
+                out.initialize(repeating: 0, count: valid.lowerBound)
+                let source = x + (c * g.height + iy) * g.width + offset
+                if g.stride == 1 {
+                    (out + valid.lowerBound).initialize(from: source + valid.lowerBound, count: valid.count)
+                } else {
+                    for ox in valid { out[ox] = source[ox * g.stride] }
+                }
+                (out + valid.upperBound).initialize(repeating: 0, count: ow - valid.upperBound)
+            }
+        } } }
+    }
+
+    /// Adds the columns of `cols` (laid out as `im2col` makes them for output rows `rows`) back into
+    /// the image gradient `dx` (the transpose of `im2col`).
+    static func col2im(_ g: Conv2DGeometry, _ cols: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, rows: Range<Int>) {
+        let ow = g.outWidth, ld = rows.count * ow
+        for c in 0..<g.inChannels { for i in 0..<g.kernelHeight { for j in 0..<g.kernelWidth {
+            let row = cols + ((c * g.kernelHeight + i) * g.kernelWidth + j) * ld
+            let offset = j * g.dilation - g.padding
+            let valid = validColumns(count: ow, stride: g.stride, offset: offset, width: g.width)
+            for oy in rows {
+                let iy = oy * g.stride - g.padding + i * g.dilation
+                guard iy >= 0, iy < g.height else { continue }
+                let source = row + (oy - rows.lowerBound) * ow
+                let target = dx + (c * g.height + iy) * g.width + offset
+                for ox in valid { target[ox * g.stride] += source[ox] }
+            }
+        } } }
+    }
+
+    /// `y = conv(x, w) + b` for the whole batch (`y` is written, not accumulated).
+    static func forward(_ g: Conv2DGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>, b: UnsafePointer<Float>?,
+                        y: UnsafeMutablePointer<Float>) {
+        let plane = g.outHeight * g.outWidth, patches = g.patchSize
+        let imageIn = g.inChannels * g.height * g.width, imageOut = g.outChannels * plane
+        let rowsPer = rowsPerBlock(g), blocks = (g.outHeight + rowsPer - 1) / rowsPer
+        let pointwise = isPointwise(g)
+        let scratch = pointwise ? nil : Scratch(workers: Parallel.workers, count: patches * rowsPer * g.outWidth)
+        Parallel.forEach(g.batch * blocks) { unit, worker in
+            let n = unit / blocks, rows = ((unit % blocks) * rowsPer)..<min(g.outHeight, (unit % blocks + 1) * rowsPer)
+            let first = rows.lowerBound * g.outWidth, columns = rows.count * g.outWidth
+            let out = y + n * imageOut + first
+            let (matrix, ld): (UnsafePointer<Float>, Int)
+            if let scratch {
+                im2col(g, x + n * imageIn, scratch[worker], rows: rows)
+                (matrix, ld) = (UnsafePointer(scratch[worker]), columns)
+            } else {
+                (matrix, ld) = (x + n * imageIn + first, plane)
+            }
+            if let b { for o in 0..<g.outChannels { (out + o * plane).update(repeating: b[o], count: columns) } }
+            sgemm(transposeA: false, transposeB: false, m: g.outChannels, n: columns, k: patches, a: w, lda: patches,
+                  b: matrix, ldb: ld, beta: b == nil ? 0 : 1, c: out, ldc: plane)
+        }
+    }
+
+    /// Gradients for output gradient `dy`: `dx` (overwritten) when given, and `dw`, `db` (accumulated)
+    /// when given.
+    static func backward(_ g: Conv2DGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                         dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?) {
+        let plane = g.outHeight * g.outWidth, patches = g.patchSize
+        let imageIn = g.inChannels * g.height * g.width, imageOut = g.outChannels * plane
+        let rowsPer = rowsPerBlock(g), blockColumns = patches * rowsPer * g.outWidth
+        let pointwise = isPointwise(g)
+        let workers = min(Parallel.workers, g.batch)
+        let cols = Scratch(workers: workers, count: pointwise ? 0 : blockColumns)
+        let dcols = Scratch(workers: workers, count: pointwise ? 0 : blockColumns)
+        let weightGradients = Scratch(workers: workers, count: dw == nil ? 0 : g.outChannels * patches, zeroed: true)
+        let biasGradients = Scratch(workers: workers, count: db == nil ? 0 : g.outChannels, zeroed: true)
+        if let dx { dx.update(repeating: 0, count: g.batch * imageIn) }
+        Parallel.forEach(g.batch) { n, worker in
+            let image = x + n * imageIn, gradient = dy + n * imageOut
+            if db != nil {
+                let sums = biasGradients[worker]
+                for o in 0..<g.outChannels {
+                    var total: Float = 0
+                    let row = gradient + o * plane
+                    for p in 0..<plane { total += row[p] }
+                    sums[o] += total
+                }
+            }
+            for start in stride(from: 0, to: g.outHeight, by: rowsPer) {
+                let rows = start..<min(g.outHeight, start + rowsPer)
+                let first = rows.lowerBound * g.outWidth, columns = rows.count * g.outWidth
+                if dw != nil {
+                    // dW += dY[:, block] * cols^T
+                    let (matrix, ld): (UnsafePointer<Float>, Int)
+                    if pointwise {
+                        (matrix, ld) = (image + first, plane)
+                    } else {
+                        im2col(g, image, cols[worker], rows: rows)
+                        (matrix, ld) = (UnsafePointer(cols[worker]), columns)
+                    }
+                    sgemm(transposeA: false, transposeB: true, m: g.outChannels, n: patches, k: columns, a: gradient + first, lda: plane,
+                          b: matrix, ldb: ld, beta: 1, c: weightGradients[worker], ldc: patches)
+                }
+                if let dx {
+                    // dX += col2im(W^T * dY[:, block])
+                    if pointwise {
+                        sgemm(transposeA: true, transposeB: false, m: patches, n: columns, k: g.outChannels, a: w, lda: patches,
+                              b: gradient + first, ldb: plane, beta: 1, c: dx + n * imageIn + first, ldc: plane)
+                    } else {
+                        sgemm(transposeA: true, transposeB: false, m: patches, n: columns, k: g.outChannels, a: w, lda: patches,
+                              b: gradient + first, ldb: plane, beta: 0, c: dcols[worker], ldc: columns)
+                        col2im(g, dcols[worker], dx + n * imageIn, rows: rows)
+                    }
+                }
+            }
+        }
+        for worker in 0..<workers {
+            if let dw { let part = weightGradients[worker]; for k in 0..<(g.outChannels * patches) { dw[k] += part[k] } }
+            if let db { let part = biasGradients[worker]; for o in 0..<g.outChannels { db[o] += part[o] } }
+        }
+    }
+}
+
+/// Per-worker float buffers, freed with the value (64-byte aligned, one allocation).
+final class Scratch {
+    private let base: UnsafeMutablePointer<Float>
+    private let stride: Int
+
+    init(workers: Int, count: Int, zeroed: Bool = false) {
+        // Round each worker's share up to a cache line so workers never share one.
+        stride = (count + 15) / 16 * 16
+        let total = max(1, workers * stride)
+        base = UnsafeMutableRawPointer.allocate(byteCount: total * MemoryLayout<Float>.stride, alignment: 64).bindMemory(to: Float.self, capacity: total)
+        if zeroed { base.initialize(repeating: 0, count: total) }
+    }
+
+    subscript(worker: Int) -> UnsafeMutablePointer<Float> { base + worker * stride }
+
+    deinit { base.deallocate() }
+}

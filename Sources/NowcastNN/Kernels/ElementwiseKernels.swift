@@ -1,0 +1,58 @@
+/// Elementwise kernels over whole tensors, split over the workers in cache-sized pieces, written as
+/// plain loops over unsafe pointers so that the compiler vectorises them.
+enum Elementwise {
+    /// Elements per piece below which a loop stays on the calling thread.
+    static let grain = 1 << 15
+
+    /// `x = max(0, x)` in place.
+    static func relu(_ x: UnsafeMutableBufferPointer<Float>) {
+        let p = x.baseAddress!
+        Parallel.forEachRange(x.count, grain: grain) { r in for i in r { p[i] = max(0, p[i]) } }
+    }
+
+    /// The gradient through a ReLU whose output was `output`: `upstream` where the output is positive.
+    static func reluBackward(_ upstream: Tensor, output: Tensor) -> Tensor {
+        map(upstream, output) { g, y in y > 0 ? g : 0 }
+    }
+
+    /// `f(a[i])` for every element.
+    @inline(__always)
+    static func map(_ a: Tensor, _ f: (Float) -> Float) -> Tensor {
+        var out = Tensor(uninitializedShape: a.shape)
+        out.withUnsafeMutableBufferPointer { o in a.withUnsafeBufferPointer { x in
+            let (op, xp) = (o.baseAddress!, x.baseAddress!)
+            Parallel.forEachRange(o.count, grain: grain) { r in for i in r { op[i] = f(xp[i]) } }
+        } }
+        return out
+    }
+
+    /// `f(a[i], b[i])` for every element (the caller checks the counts).
+    @inline(__always)
+    static func map(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
+        var out = Tensor(uninitializedShape: a.shape)
+        out.withUnsafeMutableBufferPointer { o in a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in
+            let (op, xp, yp) = (o.baseAddress!, x.baseAddress!, y.baseAddress!)
+            Parallel.forEachRange(o.count, grain: grain) { r in for i in r { op[i] = f(xp[i], yp[i]) } }
+        } } }
+        return out
+    }
+
+    /// `f(a[i], b[i], c[i])` for every element (the caller checks the counts).
+    @inline(__always)
+    static func map(_ a: Tensor, _ b: Tensor, _ c: Tensor, _ f: (Float, Float, Float) -> Float) -> Tensor {
+        var out = Tensor(uninitializedShape: a.shape)
+        out.withUnsafeMutableBufferPointer { o in a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in c.withUnsafeBufferPointer { z in
+            let (op, xp, yp, zp) = (o.baseAddress!, x.baseAddress!, y.baseAddress!, z.baseAddress!)
+            Parallel.forEachRange(o.count, grain: grain) { r in for i in r { op[i] = f(xp[i], yp[i], zp[i]) } }
+        } } } }
+        return out
+    }
+
+    /// `a += b` in place (the caller checks the counts).
+    static func add(_ a: inout Tensor, _ b: Tensor) {
+        a.withUnsafeMutableBufferPointer { o in b.withUnsafeBufferPointer { x in
+            let (op, xp) = (o.baseAddress!, x.baseAddress!)
+            Parallel.forEachRange(o.count, grain: grain) { r in for i in r { op[i] += xp[i] } }
+        } }
+    }
+}
