@@ -19,15 +19,20 @@ extension Variable {
                 let (o, gp, cp, a) = (o.baseAddress!, gp.baseAddress!, cp.baseAddress!, a.baseAddress!)
                 forEachSegment(images: n, block: block) { b, range in
                     let gate = gp + b * 4 * block, cell = cp + b * block, result = o + b * 2 * block, keep = a + b * 5 * block
-                    for k in range {
-                        let i = FastMath.sigmoid(gate[k]), f = FastMath.sigmoid(gate[block + k])
-                        let g = FastMath.tanh(gate[2 * block + k]), og = FastMath.sigmoid(gate[3 * block + k])
-                        let c = f * cell[k] + i * g
+                    FastMath.forEachVector(range) { k, lanes in
+                        let i = FastMath.sigmoid(gate.vector(at: k, lanes: lanes)), f = FastMath.sigmoid(gate.vector(at: block + k, lanes: lanes))
+                        let g = FastMath.tanh(gate.vector(at: 2 * block + k, lanes: lanes))
+                        let og = FastMath.sigmoid(gate.vector(at: 3 * block + k, lanes: lanes))
+                        let c = f * cell.vector(at: k, lanes: lanes) + i * g
                         let tc = FastMath.tanh(c)
-                        result[k] = og * tc
-                        result[block + k] = c
+                        result.store(og * tc, at: k, lanes: lanes)
+                        result.store(c, at: block + k, lanes: lanes)
                         if record {
-                            (keep[k], keep[block + k], keep[2 * block + k], keep[3 * block + k], keep[4 * block + k]) = (i, f, g, og, tc)
+                            keep.store(i, at: k, lanes: lanes)
+                            keep.store(f, at: block + k, lanes: lanes)
+                            keep.store(g, at: 2 * block + k, lanes: lanes)
+                            keep.store(og, at: 3 * block + k, lanes: lanes)
+                            keep.store(tc, at: 4 * block + k, lanes: lanes)
                         }
                     }
                 }
@@ -42,16 +47,18 @@ extension Variable {
                     forEachSegment(images: n, block: block) { b, range in
                         let keep = a + b * 5 * block, upstream = d + b * 2 * block, cell = cp + b * block
                         let gate = dg + b * 4 * block, previousGradient = dc + b * block
-                        for k in range {
-                            let (i, f, g, og, tc) = (keep[k], keep[block + k], keep[2 * block + k], keep[3 * block + k], keep[4 * block + k])
-                            let dh = upstream[k]
+                        FastMath.forEachVector(range) { k, lanes in
+                            let i = keep.vector(at: k, lanes: lanes), f = keep.vector(at: block + k, lanes: lanes)
+                            let g = keep.vector(at: 2 * block + k, lanes: lanes), og = keep.vector(at: 3 * block + k, lanes: lanes)
+                            let tc = keep.vector(at: 4 * block + k, lanes: lanes)
+                            let dh = upstream.vector(at: k, lanes: lanes)
                             // Gradient reaching c: through h = o * tanh(c), plus directly from the output c.
-                            let dcell = upstream[block + k] + dh * og * (1 - tc * tc)
-                            gate[k] = dcell * g * i * (1 - i)
-                            gate[block + k] = dcell * cell[k] * f * (1 - f)
-                            gate[2 * block + k] = dcell * i * (1 - g * g)
-                            gate[3 * block + k] = dh * tc * og * (1 - og)
-                            previousGradient[k] = dcell * f
+                            let dcell = upstream.vector(at: block + k, lanes: lanes) + dh * og * (1 - tc * tc)
+                            gate.store(dcell * g * i * (1 - i), at: k, lanes: lanes)
+                            gate.store(dcell * cell.vector(at: k, lanes: lanes) * f * (1 - f), at: block + k, lanes: lanes)
+                            gate.store(dcell * i * (1 - g * g), at: 2 * block + k, lanes: lanes)
+                            gate.store(dh * tc * og * (1 - og), at: 3 * block + k, lanes: lanes)
+                            previousGradient.store(dcell * f, at: k, lanes: lanes)
                         }
                     }
                 } } }
