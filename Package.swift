@@ -20,12 +20,13 @@ let package = Package(
         .systemLibrary(name: "CNetCDF", pkgConfig: "netcdf", providers: [.apt(["libnetcdf-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CProj", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
         .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         .target(name: "NowcastCore"),
         .target(name: "NowcastIO", dependencies: ["NowcastCore", "CNetCDF", "CHDF5", "CProj", "CDeflate"]),
         .target(name: "NowcastData", dependencies: ["NowcastIO", "Yams"]),
-        .target(name: "NowcastNN", dependencies: ["NowcastCore", "CBLAS"]),
+        .target(name: "NowcastNN", dependencies: ["NowcastCore", "CBLAS", "CDNNL"]),
         .executableTarget(
             name: "nowcast",
             dependencies: ["NowcastIO", "NowcastData", "NowcastNN", .product(name: "ArgumentParser", package: "swift-argument-parser")]

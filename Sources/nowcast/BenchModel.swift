@@ -54,10 +54,10 @@ struct BenchModel: ParsableCommand {
         let gflop = samples * Double(macs) * 2 * (mode == .train ? 3 : 1) / 1e9
         if json {
             print("{\"model\": \"\(model.rawValue)\", \"size\": \(size), \"batch\": \(batch), \"mode\": \"\(mode.rawValue)\", \"samples_per_s\": \(samples), "
-                + "\"gflop_per_s\": \(gflop), \"kernels\": \"im2col + \(blasKernelDescription)\"}")
+                + "\"gflop_per_s\": \(gflop), \"kernels\": \"\(convolutionKernelDescription)\"}")
         } else {
-            print(String(format: "%@ %@ %dx%d batch %d: %.2f samples/s, %.1f GFLOP/s (median of %d; conv: im2col + %@)",
-                         model.rawValue, mode.rawValue, size, size, batch, samples, gflop, iters, blasKernelDescription))
+            print(String(format: "%@ %@ %dx%d batch %d: %.2f samples/s, %.1f GFLOP/s (median of %d; conv: %@)",
+                         model.rawValue, mode.rawValue, size, size, batch, samples, gflop, iters, convolutionKernelDescription))
         }
     }
 }

@@ -90,9 +90,41 @@ final class GradientTests: XCTestCase {
             for (a, e) in zip(try XCTUnwrap(input.grad).scalars, reference.dx) { XCTAssertEqual(a * scale, e, accuracy: 1e-3 * max(1, abs(e))) }
             for (a, e) in zip(try XCTUnwrap(weight.grad).scalars, reference.dw) { XCTAssertEqual(a * scale, e, accuracy: 1e-3 * max(1, abs(e))) }
             for (a, e) in zip(try XCTUnwrap(bias.grad).scalars, reference.db) { XCTAssertEqual(a * scale, e, accuracy: 1e-3 * max(1, abs(e))) }
+            // Each kernel on its own, whichever the engine would pick for this geometry.
+            try checkKernels(geometry, x: x, w: w, b: b, dy: r, forward: expected, backward: reference)
         }
         XCTAssertThrowsError(try Conv2DGeometry(input: [1, 2, 2, 2], weight: [1, 2, 5, 5])) { XCTAssertTrue("\($0)".contains("5x5")) }
         XCTAssertThrowsError(try Conv2DGeometry(input: [1, 3, 8, 8], weight: [1, 2, 3, 3])) { XCTAssertTrue("\($0)".contains("[1, 3, 8, 8]")) }
+    }
+
+    /// im2col + sgemm, and oneDNN where it starts, against the direct-loop reference.
+    private func checkKernels(_ g: Conv2DGeometry, x: Tensor, w: Tensor, b: Tensor, dy: Tensor, forward: [Float],
+                              backward: (dx: [Float], dw: [Float], db: [Float])) throws {
+        var kernels: [(String, DNNLConvolution?)] = [("im2col + sgemm", nil)]
+        if DNNLConvolution.enabled { kernels.append(("oneDNN", try XCTUnwrap(DNNLConvolution(forcing: g, bias: true), "no oneDNN plan for \(g)"))) }
+        for (name, plan) in kernels {
+            var y = Tensor(shape: [g.batch, g.outChannels, g.outHeight, g.outWidth]), dx = Tensor(shape: x.shape)
+            var dw = Tensor(shape: w.shape), db = Tensor(shape: b.shape)
+            x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in dy.withUnsafeBufferPointer { gp in
+                y.withUnsafeMutableBufferPointer { yp in dx.withUnsafeMutableBufferPointer { dxp in dw.withUnsafeMutableBufferPointer { dwp in
+                    db.withUnsafeMutableBufferPointer { dbp in
+                        let (x, w, b, dy, y, dx, dw, db) = (xp.baseAddress!, wp.baseAddress!, bp.baseAddress!, gp.baseAddress!,
+                                                            yp.baseAddress!, dxp.baseAddress!, dwp.baseAddress!, dbp.baseAddress!)
+                        if let plan {
+                            XCTAssertTrue(plan.forward(x: x, w: w, b: b, y: y), name)
+                            XCTAssertTrue(plan.backward(x: x, w: w, dy: dy, dx: dx, dw: dw, db: db), name)
+                        } else {
+                            Conv2DGEMM.forward(g, x: x, w: w, b: b, y: y)
+                            Conv2DGEMM.backward(g, x: x, w: w, dy: dy, dx: dx, dw: dw, db: db)
+                        }
+                    }
+                } } }
+            } } } }
+            for (got, want, what) in [(y.scalars, forward, "y"), (dx.scalars, backward.dx, "dx"), (dw.scalars, backward.dw, "dw"), (db.scalars, backward.db, "db")] {
+                XCTAssertEqual(got.count, want.count, "\(name) \(what)")
+                for (a, e) in zip(got, want) { XCTAssertEqual(a, e, accuracy: 1e-3 * max(1, abs(e)), "\(name) \(what) \(g)") }
+            }
+        }
     }
 
     func testBLASMatchesTheReferenceTripleLoop() {

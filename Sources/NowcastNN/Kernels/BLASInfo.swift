@@ -7,3 +7,6 @@ public var blasKernelDescription: String {
     let preset = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { " (OPENBLAS_CORETYPE=\($0))" } ?? ""
     return "OpenBLAS \(core)\(preset), \(openblas_get_num_threads()) threads"
 }
+
+/// The convolution kernels in use: oneDNN's implementation, or im2col + OpenBLAS.
+public var convolutionKernelDescription: String { DNNLConvolution.description }

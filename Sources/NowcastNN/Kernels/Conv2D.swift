@@ -1,5 +1,5 @@
 /// The geometry of a 2-D convolution over NCHW input with OIHW weights.
-public struct Conv2DGeometry: Equatable, Sendable {
+public struct Conv2DGeometry: Hashable, Sendable {
     public var batch, inChannels, height, width: Int
     public var outChannels, kernelHeight, kernelWidth: Int
     public var stride, padding, dilation: Int
@@ -79,9 +79,13 @@ extension Variable {
         let x = value, w = weight.value, b = bias?.value
         var y = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outHeight, g.outWidth])
         y.withUnsafeMutableBufferPointer { yp in x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in
-            func run(_ bp: UnsafePointer<Float>?) { Conv2DGEMM.forward(g, x: xp.baseAddress!, w: wp.baseAddress!, b: bp, y: yp.baseAddress!) }
+            func run(_ bp: UnsafePointer<Float>?) {
+                if let plan = DNNLConvolution.plan(for: g, bias: b != nil, activation: activation),
+                   plan.forward(x: xp.baseAddress!, w: wp.baseAddress!, b: bp, y: yp.baseAddress!) { return }
+                Conv2DGEMM.forward(g, x: xp.baseAddress!, w: wp.baseAddress!, b: bp, y: yp.baseAddress!)
+                if activation == .relu { Elementwise.relu(yp) }
+            }
             if let b { b.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
-            if activation == .relu { Elementwise.relu(yp) }
         } } }
         let parents = [self, weight] + (bias.map { [$0] } ?? [])
         let output = y
@@ -93,6 +97,11 @@ extension Variable {
             var db = bias?.requiresGrad == true ? Tensor(shape: [g.outChannels]) : nil
             dy.withUnsafeBufferPointer { gp in x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in
                 dx.withOptionalMutablePointer { dxp in dw.withOptionalMutablePointer { dwp in db.withOptionalMutablePointer { dbp in
+                    if let plan = DNNLConvolution.plan(for: g, bias: b != nil, activation: activation),
+                       plan.backward(x: xp.baseAddress!, w: wp.baseAddress!, dy: gp.baseAddress!, dx: dxp, dw: dwp, db: dbp) { return }
+                    // oneDNN failed (it may have written part): start the gradients afresh.
+                    dwp?.update(repeating: 0, count: w.count)
+                    dbp?.update(repeating: 0, count: g.outChannels)
                     Conv2DGEMM.backward(g, x: xp.baseAddress!, w: wp.baseAddress!, dy: gp.baseAddress!, dx: dxp, dw: dwp, db: dbp)
                 } } }
             } } }

@@ -67,7 +67,12 @@ enum Conv2DGEMM {
                 guard iy >= 0, iy < g.height else { continue }
                 let source = row + (oy - rows.lowerBound) * ow
                 let target = dx + (c * g.height + iy) * g.width + offset
-                for ox in valid { target[ox * g.stride] += source[ox] }
+                if g.stride == 1 {
+                    let (t, s) = (target + valid.lowerBound, source + valid.lowerBound)
+                    FastMath.forEachVector(0..<valid.count) { q, lanes in t.store(t.vector(at: q, lanes: lanes) + s.vector(at: q, lanes: lanes), at: q, lanes: lanes) }
+                } else {
+                    for ox in valid { target[ox * g.stride] += source[ox] }
+                }
             }
         } } }
     }

@@ -7,12 +7,26 @@ enum Elementwise {
     /// `x = max(0, x)` in place.
     static func relu(_ x: UnsafeMutableBufferPointer<Float>) {
         let p = x.baseAddress!
-        Parallel.forEachRange(x.count, grain: grain) { r in for i in r { p[i] = max(0, p[i]) } }
+        Parallel.forEachRange(x.count, grain: grain) { r in
+            FastMath.forEachVector(r) { k, lanes in
+                let v = p.vector(at: k, lanes: lanes)
+                p.store(v.replacing(with: 0, where: v .< 0), at: k, lanes: lanes)
+            }
+        }
     }
 
     /// The gradient through a ReLU whose output was `output`: `upstream` where the output is positive.
     static func reluBackward(_ upstream: Tensor, output: Tensor) -> Tensor {
-        map(upstream, output) { g, y in y > 0 ? g : 0 }
+        var out = Tensor(uninitializedShape: upstream.shape)
+        out.withUnsafeMutableBufferPointer { o in upstream.withUnsafeBufferPointer { g in output.withUnsafeBufferPointer { y in
+            let (op, gp, yp) = (o.baseAddress!, g.baseAddress!, y.baseAddress!)
+            Parallel.forEachRange(o.count, grain: grain) { r in
+                FastMath.forEachVector(r) { k, lanes in
+                    op.store(gp.vector(at: k, lanes: lanes).replacing(with: 0, where: yp.vector(at: k, lanes: lanes) .<= 0), at: k, lanes: lanes)
+                }
+            }
+        } } }
+        return out
     }
 
     /// `f(a[i])` for every element.
