@@ -104,3 +104,25 @@ final class FastKernelTests: XCTestCase {
         XCTAssertNotNil(weight.grad)
     }
 }
+
+final class TensorBufferCacheTests: XCTestCase {
+    func testLargeBuffersAreReusedWithinTheBudget() {
+        let cache = TensorBufferCache(budget: 300 << 10)
+        let a = cache.allocate(bytes: 100_000), b = cache.allocate(bytes: 100_000)
+        XCTAssertNotEqual(a, b)
+        cache.release(a, bytes: 100_000)
+        XCTAssertEqual(cache.cachedBytes, 102_400)  // rounded up to whole pages
+        XCTAssertEqual(cache.allocate(bytes: 100_100), a, "a near size on the same pages reuses the buffer")
+        XCTAssertEqual(cache.cachedBytes, 0)
+        cache.release(a, bytes: 100_000)
+        cache.release(b, bytes: 100_000)
+        let c = cache.allocate(bytes: 200_000)
+        cache.release(c, bytes: 200_000)  // over the budget: freed, not kept
+        XCTAssertEqual(cache.cachedBytes, 204_800)
+        let small = cache.allocate(bytes: 1000)
+        cache.release(small, bytes: 1000)
+        XCTAssertEqual(cache.cachedBytes, 204_800, "small buffers go back to the system")
+        cache.trim()
+        XCTAssertEqual(cache.cachedBytes, 0)
+    }
+}

@@ -16,13 +16,14 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
 }
 
 /// Contiguous Float32 memory, 64-byte aligned (AVX-512 lines), shared by tensors until written.
+/// Large buffers come from and go back to `TensorBufferCache`.
 final class TensorStorage {
     let pointer: UnsafeMutablePointer<Float>
     let count: Int
 
     init(count: Int) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<Float>.stride, alignment: 64)
+        let raw = TensorBufferCache.shared.allocate(bytes: max(1, count) * MemoryLayout<Float>.stride)
         pointer = raw.bindMemory(to: Float.self, capacity: max(1, count))
     }
 
@@ -32,7 +33,7 @@ final class TensorStorage {
         return other
     }
 
-    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    deinit { TensorBufferCache.shared.release(UnsafeMutableRawPointer(pointer), bytes: max(1, count) * MemoryLayout<Float>.stride) }
 }
 
 /// An n-dimensional array of Float32, contiguous and row-major (NCHW for images). A value type:

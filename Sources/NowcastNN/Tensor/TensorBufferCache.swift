@@ -1,0 +1,66 @@
+import Foundation
+
+/// Keeps freed tensor buffers of 64 KiB and more for reuse. A training step allocates the same large
+/// tensors every step; from the system allocator, buffers above 32 MiB are fresh mappings each time,
+/// and touching them costs a page fault per 4 KiB page (a fifth of a ConvLSTM training step at
+/// 128 x 128 went to faults and unmapping). Buffers are kept by size, up to a byte budget
+/// (`NOWCAST_TENSOR_CACHE_MB`, default 2048; 0 turns the cache off); beyond it they are freed.
+final class TensorBufferCache: @unchecked Sendable {
+    static let shared = TensorBufferCache(budget: {
+        let megabytes = ProcessInfo.processInfo.environment["NOWCAST_TENSOR_CACHE_MB"].flatMap(Int.init) ?? 2048
+        return max(0, megabytes) << 20
+    }())
+
+    /// Buffers smaller than this go straight to the system allocator.
+    static let smallest = 64 << 10
+
+    private let budget: Int
+    private let lock = NSLock()
+    private var free: [Int: [UnsafeMutableRawPointer]] = [:]
+    private(set) var cachedBytes = 0
+
+    init(budget: Int) { self.budget = budget }
+
+    /// Sizes are rounded up to whole pages so that near sizes share buffers.
+    private static func rounded(_ bytes: Int) -> Int { bytes < smallest ? bytes : (bytes + 4095) & ~4095 }
+
+    /// A 64-byte aligned buffer of at least `bytes` bytes.
+    func allocate(bytes: Int) -> UnsafeMutableRawPointer {
+        let size = Self.rounded(bytes)
+        if size >= Self.smallest {
+            lock.lock()
+            if let pointer = free[size]?.popLast() {
+                cachedBytes -= size
+                lock.unlock()
+                return pointer
+            }
+            lock.unlock()
+        }
+        return UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+    }
+
+    /// Takes back a buffer `allocate(bytes:)` returned for the same `bytes`.
+    func release(_ pointer: UnsafeMutableRawPointer, bytes: Int) {
+        let size = Self.rounded(bytes)
+        if size >= Self.smallest {
+            lock.lock()
+            if cachedBytes + size <= budget {
+                free[size, default: []].append(pointer)
+                cachedBytes += size
+                lock.unlock()
+                return
+            }
+            lock.unlock()
+        }
+        pointer.deallocate()
+    }
+
+    /// Frees every kept buffer.
+    func trim() {
+        lock.lock()
+        defer { lock.unlock() }
+        free.values.joined().forEach { $0.deallocate() }
+        free = [:]
+        cachedBytes = 0
+    }
+}
