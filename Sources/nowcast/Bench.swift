@@ -5,7 +5,7 @@ import NowcastIO
 /// `nowcast bench`: release-build throughput measurements with parseable output.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure throughput (build with -c release).", subcommands: [BenchRead.self, BenchStream.self, BenchModel.self, BenchConv.self])
+        abstract: "Measure throughput (build with -c release).", subcommands: [BenchRead.self, BenchStream.self, BenchTrain.self, BenchInfer.self, BenchConv.self])
 }
 
 /// `nowcast bench read`: NetCDF read throughput of every frame, as `bench_nc.py` times the Python readers.

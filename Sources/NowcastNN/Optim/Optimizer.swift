@@ -167,6 +167,11 @@ public enum Initializer {
         return filled(shape) { Float((random.uniform() * 2 - 1) * limit) }
     }
 
+    /// Uniform in `range` (benchmark inputs, as `torch.rand`).
+    public static func uniform(_ shape: [Int], in range: Range<Float>, using random: inout SeededGenerator) -> Tensor {
+        filled(shape) { range.lowerBound + Float(random.uniform()) * (range.upperBound - range.lowerBound) }
+    }
+
     private static func filled(_ shape: [Int], _ next: () -> Float) -> Tensor {
         var t = Tensor(shape: shape)
         t.withUnsafeMutableBufferPointer { for i in 0..<$0.count { $0[i] = next() } }
