@@ -1,12 +1,12 @@
 import Foundation
 import NowcastCore
-import NowcastNN
+@testable import NowcastNN
 import XCTest
 
 final class ModelTests: XCTestCase {
     func testTheReferenceArchitecturesHaveTorchsSizes() throws {
         // Parameter and multiply-accumulate counts of ../shared/bench/models.py, as PyTorch reports them.
-        let convLSTM = try ConvLSTMNowcaster(config: ConvLSTMConfig(), seed: 1)
+        let convLSTM = try RecurrentNowcaster(config: RecurrentConfig(), seed: 1)
         XCTAssertEqual(convLSTM.parameters.reduce(0) { $0 + $1.value.count }, 112_033)
         XCTAssertEqual(convLSTM.convolutionMACs(height: 128, width: 128), 12_817_793_024)
         XCTAssertEqual(convLSTM.convolutionMACs(height: 64, width: 64), 3_204_448_256)
@@ -17,7 +17,7 @@ final class ModelTests: XCTestCase {
     }
 
     func testForwardShapesAndShapeErrors() throws {
-        let convLSTM = try ConvLSTMNowcaster(config: ConvLSTMConfig(hidden: [4, 3], inputFrames: 3, outputFrames: 2), seed: 1)
+        let convLSTM = try RecurrentNowcaster(config: RecurrentConfig(hidden: [4, 3], inputFrames: 3, outputFrames: 2), seed: 1)
         XCTAssertEqual(try convLSTM(Variable(Tensor(shape: [2, 3, 1, 8, 8]))).shape, [2, 2, 1, 8, 8])
         XCTAssertThrowsError(try convLSTM(Variable(Tensor(shape: [2, 4, 1, 8, 8])))) { XCTAssertTrue("\($0)".contains("[B, 3, 1, H, W]")) }
         let unet = try UNet(config: UNetConfig(base: 4, depth: 2), seed: 1)
@@ -37,7 +37,7 @@ final class ModelTests: XCTestCase {
 
     func testAConvLSTMOverfitsOneBatch() throws {
         var random = SeededGenerator(seed: 4)
-        let model = try ConvLSTMNowcaster(config: ConvLSTMConfig(hidden: [8], inputFrames: 2, outputFrames: 2), seed: 2)
+        let model = try RecurrentNowcaster(config: RecurrentConfig(hidden: [8], inputFrames: 2, outputFrames: 2), seed: 2)
         let x = Variable(Initializer.xavierUniform([2, 2, 1, 8, 8], fanIn: 1, fanOut: 1, using: &random))
         let y = Variable(Initializer.xavierUniform([2, 2, 1, 8, 8], fanIn: 4, fanOut: 4, using: &random))
         var adam = Adam(learningRate: 0.02)
@@ -50,5 +50,61 @@ final class ModelTests: XCTestCase {
             losses.append(loss.value.scalar ?? .nan)
         }
         XCTAssertLessThan(losses.last ?? 1, (losses.first ?? 0) / 10, "\(losses.first ?? 0) -> \(losses.last ?? 0)")
+    }
+
+    func testAConvGRUHasExactGradientsAndOverfitsOneBatch() throws {
+        var random = SeededGenerator(seed: 6)
+        let model = try RecurrentNowcaster(config: RecurrentConfig(cell: .gru, hidden: [3], inputFrames: 2, outputFrames: 2), seed: 3)
+        XCTAssertEqual(model.namedParameters.map(\.name), ["cells.0.gates.weight", "cells.0.gates.bias", "cells.0.candidate.weight",
+                                                          "cells.0.candidate.bias", "head.weight", "head.bias"])
+        let x = Variable(Initializer.xavierUniform([1, 2, 1, 4, 4], fanIn: 1, fanOut: 1, using: &random))
+        let y = Variable(Initializer.xavierUniform([1, 2, 1, 4, 4], fanIn: 1, fanOut: 1, using: &random))
+        // Finite differences on every parameter element.
+        try model(x).meanSquaredError(y).backward()
+        for parameter in model.parameters {
+            let analytic = try XCTUnwrap(parameter.grad).scalars
+            let original = parameter.value
+            for i in 0..<original.count {
+                func loss(_ delta: Float) throws -> Float {
+                    var moved = original
+                    moved[i] += delta
+                    try parameter.assign(moved)
+                    return try Gradients.disabled { try model(x).meanSquaredError(y).value.scalar ?? .nan }
+                }
+                let numeric = (try loss(1e-2) - loss(-1e-2)) / 2e-2
+                try parameter.assign(original)
+                XCTAssertEqual(analytic[i], numeric, accuracy: 2e-2 * max(1, abs(numeric)))
+            }
+        }
+        let big = try RecurrentNowcaster(config: RecurrentConfig(cell: .gru, hidden: [8], inputFrames: 2, outputFrames: 2), seed: 2)
+        let xs = Variable(Initializer.xavierUniform([2, 2, 1, 8, 8], fanIn: 1, fanOut: 1, using: &random))
+        let ys = Variable(Initializer.xavierUniform([2, 2, 1, 8, 8], fanIn: 4, fanOut: 4, using: &random))
+        var adam = Adam(learningRate: 0.02)
+        var losses: [Float] = []
+        for _ in 0..<150 {
+            big.parameters.forEach { $0.zeroGrad() }
+            let loss = try big(xs).meanSquaredError(ys)
+            try loss.backward()
+            try adam.step(big.parameters)
+            losses.append(loss.value.scalar ?? .nan)
+        }
+        XCTAssertLessThan(losses.last ?? 1, (losses.first ?? 0) / 10, "\(losses.first ?? 0) -> \(losses.last ?? 0)")
+    }
+
+    func testConfigsDecodeWithDefaultsAndTheUNetForecastsRecursively() throws {
+        let recurrent = try JSONDecoder().decode(RecurrentConfig.self, from: Data(#"{"cell": "gru", "hidden": [16]}"#.utf8))
+        XCTAssertEqual(recurrent, RecurrentConfig(cell: .gru, hidden: [16]))
+        XCTAssertThrowsError(try JSONDecoder().decode(RecurrentConfig.self, from: Data(#"{"cell": "rnn"}"#.utf8)))
+        let unetConfig = try JSONDecoder().decode(UNetConfig.self, from: Data(#"{"base": 4, "depth": 2, "upsampling": "bilinear"}"#.utf8))
+        XCTAssertEqual(unetConfig, UNetConfig(base: 4, depth: 2, upsampling: .bilinear))
+        let unet = try UNet(config: unetConfig, seed: 1)
+        var random = SeededGenerator(seed: 2)
+        let x = Variable(Initializer.xavierUniform([2, 4, 8, 8], fanIn: 1, fanOut: 1, using: &random))
+        let forecast = try unet.forecast(x, steps: 3)
+        XCTAssertEqual(forecast.shape, [2, 3, 8, 8])
+        // The second step sees frames 2...4 and the first prediction.
+        let first = try unet(x)
+        let second = try unet(try Variable.concatChannels([try x.sliceChannels(1..<4), first]))
+        XCTAssertEqual(try forecast.sliceChannels(1..<2).value.scalars, second.value.scalars)
     }
 }

@@ -33,6 +33,53 @@ extension Variable {
         }
     }
 
+    /// `a / b` elementwise (same shapes).
+    public static func / (a: Variable, b: Variable) throws -> Variable {
+        try checkSame("div", a, b)
+        return Variable(Tensor.zip(a.value, b.value, /), parents: [a, b]) { g in
+            a.accumulate(Tensor.zip(g, b.value, /))
+            b.accumulate(Elementwise.map(g, a.value, b.value) { g, a, b in -g * a / (b * b) })
+        }
+    }
+
+    /// `s * x` for a constant `s`.
+    public func scaled(by s: Float) -> Variable {
+        Variable(value.map { $0 * s }, parents: [self]) { [self] g in accumulate(g.map { $0 * s }) }
+    }
+
+    /// `x + c` for a constant `c`.
+    public func shifted(by c: Float) -> Variable {
+        Variable(value.map { $0 + c }, parents: [self]) { [self] g in accumulate(g) }
+    }
+
+    /// `e^x`.
+    public func exp() -> Variable {
+        let y = value.map { Foundation.exp($0) }
+        return Variable(y, parents: [self]) { [self] g in accumulate(Tensor.zip(g, y, *)) }
+    }
+
+    /// Natural logarithm (NaN for negative values, -inf at 0, as IEEE has it).
+    public func log() -> Variable {
+        let x = value
+        return Variable(x.map { Foundation.log($0) }, parents: [self]) { [self] g in accumulate(Tensor.zip(g, x, /)) }
+    }
+
+    /// Leaky ReLU: `x` where positive, `slope * x` elsewhere.
+    public func leakyRelu(slope: Float = 0.01) -> Variable {
+        let x = value
+        return Variable(x.map { $0 > 0 ? $0 : slope * $0 }, parents: [self]) { [self] g in
+            accumulate(Tensor.zip(g, x) { g, x in x > 0 ? g : slope * g })
+        }
+    }
+
+    /// GELU, the exact form `x * Φ(x)` with Φ the standard normal distribution function (PyTorch's default).
+    public func gelu() -> Variable {
+        let x = value
+        return Variable(x.map { 0.5 * $0 * (1 + erf($0 * 0.70710678)) }, parents: [self]) { [self] g in
+            accumulate(Tensor.zip(g, x) { g, x in g * (0.5 * (1 + erf(x * 0.70710678)) + x * 0.39894228 * Foundation.exp(-0.5 * x * x)) })
+        }
+    }
+
     /// Logistic sigmoid.
     public func sigmoid() -> Variable {
         let y = value.map(FastMath.sigmoid)
@@ -50,29 +97,6 @@ extension Variable {
         let x = value
         let y = x.map { max(0, $0) }
         return Variable(y, parents: [self]) { [self] g in accumulate(Elementwise.reluBackward(g, output: y)) }
-    }
-
-    /// Mean of all elements (a scalar).
-    public func mean() -> Variable {
-        let n = Float(value.count)
-        let total = value.withUnsafeBufferPointer { $0.reduce(0, +) }
-        return Variable(Tensor(scalar: total / n), parents: [self]) { [self] g in
-            accumulate(Tensor(shape: shape, repeating: (g.scalar ?? 0) / n))
-        }
-    }
-
-    /// Mean squared error against a target of the same shape (a scalar).
-    public func meanSquaredError(_ target: Variable) throws -> Variable {
-        try Self.checkSame("meanSquaredError", self, target)
-        let difference = Tensor.zip(value, target.value, -)
-        let n = Float(value.count)
-        let loss = difference.withUnsafeBufferPointer { $0.reduce(0) { $0 + $1 * $1 } } / n
-        return Variable(Tensor(scalar: loss), parents: [self, target]) { [self] g in
-            let scale = 2 * (g.scalar ?? 0) / n
-            let gradient = difference.map { $0 * scale }
-            accumulate(gradient)
-            target.accumulate(gradient.map { -$0 })
-        }
     }
 }
 

@@ -1,19 +1,37 @@
 import NowcastCore
 
+/// How a U-Net's decoder doubles the resolution.
+public enum UpsamplingMode: String, Codable, Sendable {
+    /// Nearest neighbour (RainNet's `UpSampling2D`, the reference's default).
+    case nearest
+    /// Bilinear, PyTorch's `align_corners=False`.
+    case bilinear
+}
+
 /// Configuration of the RainNet-like U-Net of `../shared/bench/models.py`: frames as channels, `depth`
-/// levels of two 3x3 convolutions + ReLU with 2x2 max pooling, a bottleneck, upsampling (nearest) with
-/// skip concatenation, and a 1x1 linear head.
+/// levels of two 3x3 convolutions + ReLU with 2x2 max pooling, a bottleneck, upsampling with skip
+/// concatenation, and a 1x1 linear head. Every key is optional when decoding.
 public struct UNetConfig: Codable, Equatable, Sendable {
     public var inputChannels: Int = 4
     public var outputChannels: Int = 1
     public var base: Int = 16
     public var depth: Int = 3
+    public var upsampling: UpsamplingMode = .nearest
 
-    public init(inputChannels: Int = 4, outputChannels: Int = 1, base: Int = 16, depth: Int = 3) {
-        self.inputChannels = inputChannels
-        self.outputChannels = outputChannels
-        self.base = base
-        self.depth = depth
+    public init(inputChannels: Int = 4, outputChannels: Int = 1, base: Int = 16, depth: Int = 3, upsampling: UpsamplingMode = .nearest) {
+        (self.inputChannels, self.outputChannels, self.base, self.depth, self.upsampling) = (inputChannels, outputChannels, base, depth, upsampling)
+    }
+
+    private enum CodingKeys: String, CodingKey { case inputChannels, outputChannels, base, depth, upsampling }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = UNetConfig()
+        self.init(inputChannels: try c.decodeIfPresent(Int.self, forKey: .inputChannels) ?? d.inputChannels,
+                  outputChannels: try c.decodeIfPresent(Int.self, forKey: .outputChannels) ?? d.outputChannels,
+                  base: try c.decodeIfPresent(Int.self, forKey: .base) ?? d.base,
+                  depth: try c.decodeIfPresent(Int.self, forKey: .depth) ?? d.depth,
+                  upsampling: try c.decodeIfPresent(UpsamplingMode.self, forKey: .upsampling) ?? d.upsampling)
     }
 }
 
@@ -78,8 +96,30 @@ public final class UNet {
             y = try y.maxPool2x2()
         }
         y = try block(y)
-        for skip in skips.reversed() { y = try block(try Variable.concatChannels([try y.upsampleNearest2x(), skip])) }
+        for skip in skips.reversed() {
+            let upsampled = config.upsampling == .nearest ? try y.upsampleNearest2x() : try y.upsampleBilinear(scale: 2)
+            y = try block(try Variable.concatChannels([upsampled, skip]))
+        }
         return try y.conv2d(weight: layers[index].weight, bias: layers[index].bias)
+    }
+
+    /// Recursive multi-step forecast (as RainNet runs): predicts the next frame from the
+    /// `inputChannels` frames of `x`, then slides the window by one prediction and repeats. `x` is
+    /// `[B, C_in, H, W]`, the result `[B, steps * C_out, H, W]`; `C_out` must divide `C_in`.
+    public func forecast(_ x: Variable, steps: Int) throws -> Variable {
+        guard steps >= 1, config.inputChannels % config.outputChannels == 0, x.shape.count == 4 else {
+            throw TensorError.invalidShape(operation: "UNet.forecast(steps: \(steps))", shape: x.shape,
+                                           expected: "[B, \(config.inputChannels), H, W], steps >= 1, output channels dividing input channels")
+        }
+        var window = x
+        var outputs: [Variable] = []
+        for _ in 0..<steps {
+            let next = try self(window)
+            outputs.append(next)
+            window = config.inputChannels == config.outputChannels ? next
+                : try Variable.concatChannels([try window.sliceChannels(config.outputChannels..<config.inputChannels), next])
+        }
+        return try Variable.concatChannels(outputs)
     }
 
     /// Multiply-accumulates of the convolutions for one sample.
