@@ -1,7 +1,18 @@
 // swift-tools-version: 6.0
+import Foundation
 import PackageDescription
 
-/// Release builds of the numeric code want AVX2; the default x86-64 baseline turns SIMD into library calls.
+/// Release builds of the engine's kernels target AVX2 + FMA (`-target-cpu haswell`: Intel since 2013,
+/// AMD since 2015): on the x86-64 baseline (SSE2) the compiler splits 8-lane vector code into scalar
+/// branches, and the ConvLSTM gate kernel ran several times slower. Set NOWCAST_PORTABLE=1 when
+/// building for an older CPU.
+#if arch(x86_64)
+let vectorSettings: [SwiftSetting] = ProcessInfo.processInfo.environment["NOWCAST_PORTABLE"] == nil
+    ? [.unsafeFlags(["-target-cpu", "haswell"], .when(configuration: .release))] : []
+#else
+let vectorSettings: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "NowcastKit",
     platforms: [.macOS(.v13)],
@@ -26,7 +37,7 @@ let package = Package(
         .target(name: "NowcastCore"),
         .target(name: "NowcastIO", dependencies: ["NowcastCore", "CNetCDF", "CHDF5", "CProj", "CDeflate"]),
         .target(name: "NowcastData", dependencies: ["NowcastIO", "Yams"]),
-        .target(name: "NowcastNN", dependencies: ["NowcastCore", "CBLAS", "CDNNL"]),
+        .target(name: "NowcastNN", dependencies: ["NowcastCore", "CBLAS", "CDNNL"], swiftSettings: vectorSettings),
         .executableTarget(
             name: "nowcast",
             dependencies: ["NowcastIO", "NowcastData", "NowcastNN", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -82,13 +82,13 @@ extension Variable {
 
     /// Logistic sigmoid.
     public func sigmoid() -> Variable {
-        let y = value.map(FastMath.sigmoid)
+        let y = Elementwise.mapVectors(value) { FastMath.sigmoid($0) }
         return Variable(y, parents: [self]) { [self] g in accumulate(Tensor.zip(g, y) { g, y in g * y * (1 - y) }) }
     }
 
     /// Hyperbolic tangent.
     public func tanh() -> Variable {
-        let y = value.map(FastMath.tanh)
+        let y = Elementwise.mapVectors(value) { FastMath.tanh($0) }
         return Variable(y, parents: [self]) { [self] g in accumulate(Tensor.zip(g, y) { g, y in g * (1 - y * y) }) }
     }
 

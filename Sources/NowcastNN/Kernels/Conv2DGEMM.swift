@@ -121,10 +121,10 @@ enum Conv2DGEMM {
             if db != nil {
                 let sums = biasGradients[worker]
                 for o in 0..<g.outChannels {
-                    var total: Float = 0
+                    var total = SIMD8<Float>()
                     let row = gradient + o * plane
-                    for p in 0..<plane { total += row[p] }
-                    sums[o] += total
+                    FastMath.forEachVector(0..<plane) { p, lanes in total += row.vector(at: p, lanes: lanes) }
+                    sums[o] += total.sum()
                 }
             }
             for start in stride(from: 0, to: g.outHeight, by: rowsPer) {

@@ -29,6 +29,22 @@ enum Elementwise {
         return out
     }
 
+    /// `f` on 8-lane vectors of `a` (the last one padded with zeros).
+    @inline(__always)
+    static func mapVectors(_ a: Tensor, _ f: (SIMD8<Float>) -> SIMD8<Float>) -> Tensor {
+        var out = Tensor(uninitializedShape: a.shape)
+        out.withUnsafeMutableBufferPointer { o in a.withUnsafeBufferPointer { x in
+            let (op, xp) = (o.baseAddress!, x.baseAddress!)
+            Parallel.forEachRange(o.count, grain: grain) { r in
+                @inline(__always) func step(_ k: Int, _ lanes: Int) { op.store(f(xp.vector(at: k, lanes: lanes)), at: k, lanes: lanes) }
+                let (vectors, tail) = FastMath.vectorSplit(r)
+                for k in vectors { step(k, 8) }
+                if !tail.isEmpty { step(tail.lowerBound, tail.count) }
+            }
+        } }
+        return out
+    }
+
     /// `f(a[i])` for every element.
     @inline(__always)
     static func map(_ a: Tensor, _ f: (Float) -> Float) -> Tensor {

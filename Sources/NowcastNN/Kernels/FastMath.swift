@@ -64,8 +64,20 @@ enum FastMath {
 }
 
 extension FastMath {
+    /// The starts of the whole 8-lane vectors in `range`, and the shorter tail after them. Large
+    /// kernel bodies are written as a local `@inline(__always) func step(_ k: Int, _ lanes: Int)` and
+    /// called as `for k in vectors { step(k, 8) }` then once on the tail: with the lane count a
+    /// constant in the loop, the loads and stores are whole vectors (passed through a closure, the
+    /// compiler kept the general path in the loop).
+    @inline(__always)
+    static func vectorSplit(_ range: Range<Int>) -> (vectors: StrideTo<Int>, tail: Range<Int>) {
+        let end = range.lowerBound + (range.count / 8) * 8
+        return (stride(from: range.lowerBound, to: end, by: 8), end..<range.upperBound)
+    }
+
     /// Calls `body(k, lanes)` for `k` stepping by 8 through `range`; `lanes` is 8 except for a shorter
-    /// last step. Bodies load and store with `vector(at:lanes:)` and `store(_:at:lanes:)`.
+    /// last step. Bodies load and store with `vector(at:lanes:)` and `store(_:at:lanes:)`; for small
+    /// bodies only (see `vectorSplit`).
     @inline(__always)
     static func forEachVector(_ range: Range<Int>, _ body: (_ k: Int, _ lanes: Int) -> Void) {
         var k = range.lowerBound

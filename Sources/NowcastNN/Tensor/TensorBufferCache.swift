@@ -4,11 +4,13 @@ import Foundation
 /// tensors every step; from the system allocator, buffers above 32 MiB are fresh mappings each time,
 /// and touching them costs a page fault per 4 KiB page (a fifth of a ConvLSTM training step at
 /// 128 x 128 went to faults and unmapping). Buffers are kept by size, up to a byte budget
-/// (`NOWCAST_TENSOR_CACHE_MB`, default 2048; 0 turns the cache off); beyond it they are freed.
+/// (`NOWCAST_TENSOR_CACHE_MB`; by default a quarter of physical memory, at most 8 GiB; 0 turns the
+/// cache off); beyond it they are freed. In a steady training loop the kept buffers are the ones the
+/// next step takes again, so the cache adds little to the peak.
 final class TensorBufferCache: @unchecked Sendable {
     static let shared = TensorBufferCache(budget: {
-        let megabytes = ProcessInfo.processInfo.environment["NOWCAST_TENSOR_CACHE_MB"].flatMap(Int.init) ?? 2048
-        return max(0, megabytes) << 20
+        if let megabytes = ProcessInfo.processInfo.environment["NOWCAST_TENSOR_CACHE_MB"].flatMap(Int.init) { return max(0, megabytes) << 20 }
+        return min(8 << 30, Int(ProcessInfo.processInfo.physicalMemory / 4))
     }())
 
     /// Buffers smaller than this go straight to the system allocator.
