@@ -18,6 +18,12 @@ final class LayerOpTests: XCTestCase {
         let x = Variable(try Tensor(shape: [1, 1, 2, 4], values: [1, 5, 2, 0, 3, 4, 8, 7]))
         XCTAssertEqual(try x.maxPool2x2().value.scalars, [5, 8])
         XCTAssertEqual(try Variable(try Tensor(shape: [1, 1, 1, 2], values: [1, 2])).upsampleNearest2x().value.scalars, [1, 1, 2, 2, 1, 1, 2, 2])
+        // Without a graph (inference) the values are the same; NaN wins a window, as in PyTorch.
+        let withNaN = Variable(try Tensor(shape: [1, 1, 2, 4], values: [1, .nan, 2, 0, 3, 4, 8, 7]))
+        let pooled = try Gradients.disabled { try withNaN.maxPool2x2() }.value.scalars
+        XCTAssertTrue(pooled[0].isNaN)
+        XCTAssertEqual(pooled[1], 8)
+        XCTAssertEqual(try Gradients.disabled { try x.maxPool2x2() }.value.scalars, [5, 8])
     }
 
     /// The gate step written with separate ops: the reference of the fused kernel.

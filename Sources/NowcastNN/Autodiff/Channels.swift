@@ -11,7 +11,7 @@ extension Variable {
         }
         let channels = parts.map { $0.shape[1] }
         let total = channels.reduce(0, +), plane = h * w
-        var out = Tensor(shape: [n, total, h, w])
+        var out = Tensor(uninitializedShape: [n, total, h, w])
         out.withUnsafeMutableBufferPointer { o in
             var offset = 0
             for (part, c) in zip(parts, channels) {
@@ -53,7 +53,7 @@ extension Tensor {
     /// Channels `range` of an `[N, C, H, W]` tensor (callers check the range).
     func channels(_ range: Range<Int>) -> Tensor {
         let (n, c, plane) = (shape[0], shape[1], shape[2] * shape[3])
-        var out = Tensor(shape: [n, range.count, shape[2], shape[3]])
+        var out = Tensor(uninitializedShape: [n, range.count, shape[2], shape[3]])
         out.withUnsafeMutableBufferPointer { o in withUnsafeBufferPointer { x in
             for b in 0..<n { (o.baseAddress! + b * range.count * plane).update(from: x.baseAddress! + (b * c + range.lowerBound) * plane, count: range.count * plane) }
         } }

@@ -1,29 +1,52 @@
 /// 2x2 max pooling and x2 nearest upsampling of NCHW tensors, forward and backward.
 extension Variable {
-    /// Max over non-overlapping 2x2 windows (odd trailing rows and columns are dropped, as PyTorch does).
+    /// Max over non-overlapping 2x2 windows (odd trailing rows and columns are dropped, as PyTorch
+    /// does; a NaN in a window wins, as in PyTorch). Planes are spread over the workers; the
+    /// position of each maximum is kept only when a gradient will be needed.
     public func maxPool2x2() throws -> Variable {
         guard shape.count == 4, shape[2] >= 2, shape[3] >= 2 else {
             throw TensorError.invalidShape(operation: "maxPool2x2", shape: shape, expected: "[N, C, H >= 2, W >= 2]")
         }
         let (nc, h, w) = (shape[0] * shape[1], shape[2], shape[3])
         let (oh, ow) = (h / 2, w / 2)
-        var out = Tensor(shape: [shape[0], shape[1], oh, ow])
-        var argmax = [Int](repeating: 0, count: nc * oh * ow)
-        out.withUnsafeMutableBufferPointer { o in value.withUnsafeBufferPointer { x in
-            for p in 0..<nc { for y in 0..<oh { for xo in 0..<ow {
-                var best = -Float.infinity, at = 0
-                for dy in 0..<2 { for dx in 0..<2 {
-                    let i = (p * h + 2 * y + dy) * w + 2 * xo + dx
-                    if x[i] > best || (x[i].isNaN && !best.isNaN) { best = x[i]; at = i }
-                } }
-                o[(p * oh + y) * ow + xo] = best
-                argmax[(p * oh + y) * ow + xo] = at
-            } } }
-        } }
+        let record = Gradients.enabled && requiresGrad
+        var out = Tensor(uninitializedShape: [shape[0], shape[1], oh, ow])
+        // Which of the four window positions held the maximum (0...3), one byte per output.
+        var which = [UInt8](repeating: 0, count: record ? nc * oh * ow : 0)
+        out.withUnsafeMutableBufferPointer { o in value.withUnsafeBufferPointer { x in which.withUnsafeMutableBufferPointer { wp in
+            let (op, xp, wq) = (o.baseAddress!, x.baseAddress!, record ? wp.baseAddress : nil)
+            Parallel.forEachRange(nc * oh, grain: 64) { rows in
+                for r in rows {
+                    let (p, y) = r.quotientAndRemainder(dividingBy: oh)
+                    let top = xp + (p * h + 2 * y) * w, bottom = top + w, result = op + r * ow
+                    for c in 0..<ow {
+                        let (a, b, d, e) = (top[2 * c], top[2 * c + 1], bottom[2 * c], bottom[2 * c + 1])
+                        var best = a, at: UInt8 = 0
+                        if b > best || (b.isNaN && !best.isNaN) { best = b; at = 1 }
+                        if d > best || (d.isNaN && !best.isNaN) { best = d; at = 2 }
+                        if e > best || (e.isNaN && !best.isNaN) { best = e; at = 3 }
+                        result[c] = best
+                        if let wq { wq[r * ow + c] = at }
+                    }
+                }
+            }
+        } } }
         let inputShape = shape
         return Variable(out, parents: [self]) { [self] g in
             var gradient = Tensor(shape: inputShape)
-            gradient.withUnsafeMutableBufferPointer { o in g.withUnsafeBufferPointer { gp in for k in 0..<gp.count { o[argmax[k]] += gp[k] } } }
+            gradient.withUnsafeMutableBufferPointer { d in g.withUnsafeBufferPointer { gp in which.withUnsafeBufferPointer { wp in
+                let (dp, gq, wq) = (d.baseAddress!, gp.baseAddress!, wp.baseAddress!)
+                Parallel.forEachRange(nc * oh, grain: 64) { rows in
+                    for r in rows {
+                        let (p, y) = r.quotientAndRemainder(dividingBy: oh)
+                        let top = dp + (p * h + 2 * y) * w
+                        for c in 0..<ow {
+                            let at = Int(wq[r * ow + c])
+                            top[(at >> 1) * w + 2 * c + (at & 1)] = gq[r * ow + c]
+                        }
+                    }
+                }
+            } } }
             accumulate(gradient)
         }
     }
@@ -32,15 +55,28 @@ extension Variable {
     public func upsampleNearest2x() throws -> Variable {
         guard shape.count == 4 else { throw TensorError.invalidShape(operation: "upsampleNearest2x", shape: shape, expected: "[N, C, H, W]") }
         let (nc, h, w) = (shape[0] * shape[1], shape[2], shape[3])
-        var out = Tensor(shape: [shape[0], shape[1], 2 * h, 2 * w])
+        var out = Tensor(uninitializedShape: [shape[0], shape[1], 2 * h, 2 * w])
         out.withUnsafeMutableBufferPointer { o in value.withUnsafeBufferPointer { x in
-            for p in 0..<nc { for y in 0..<(2 * h) { for xo in 0..<(2 * w) { o[(p * 2 * h + y) * 2 * w + xo] = x[(p * h + y / 2) * w + xo / 2] } } }
+            let (op, xp) = (o.baseAddress!, x.baseAddress!)
+            Parallel.forEachRange(nc * h, grain: 64) { rows in
+                for r in rows {
+                    let source = xp + r * w, target = op + r * 4 * w
+                    for c in 0..<w { target[2 * c] = source[c]; target[2 * c + 1] = source[c] }
+                    (target + 2 * w).update(from: target, count: 2 * w)
+                }
+            }
         } }
         let inputShape = shape
         return Variable(out, parents: [self]) { [self] g in
-            var gradient = Tensor(shape: inputShape)
-            gradient.withUnsafeMutableBufferPointer { o in g.withUnsafeBufferPointer { gp in
-                for p in 0..<nc { for y in 0..<(2 * h) { for xo in 0..<(2 * w) { o[(p * h + y / 2) * w + xo / 2] += gp[(p * 2 * h + y) * 2 * w + xo] } } }
+            var gradient = Tensor(uninitializedShape: inputShape)
+            gradient.withUnsafeMutableBufferPointer { d in g.withUnsafeBufferPointer { gp in
+                let (dp, gq) = (d.baseAddress!, gp.baseAddress!)
+                Parallel.forEachRange(nc * h, grain: 64) { rows in
+                    for r in rows {
+                        let top = gq + r * 4 * w, bottom = top + 2 * w, target = dp + r * w
+                        for c in 0..<w { target[c] = top[2 * c] + top[2 * c + 1] + bottom[2 * c] + bottom[2 * c + 1] }
+                    }
+                }
             } }
             accumulate(gradient)
         }
