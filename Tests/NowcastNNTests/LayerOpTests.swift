@@ -132,3 +132,26 @@ final class TensorBufferCacheTests: XCTestCase {
         XCTAssertEqual(cache.cachedBytes, 0)
     }
 }
+
+final class ChannelsLastReuseTests: XCTestCase {
+    func testChainedConvolutionsThatShareNHWCCopiesHaveExactGradients() throws {
+        // The second convolution reads the first one's NHWC output; the backward passes reuse the
+        // NHWC inputs kept from the forward pass.
+        try checkGradients([[2, 3, 6, 5], [4, 3, 3, 3], [4], [2, 4, 3, 3]], seed: 31) { v in
+            let hidden = try v[0].conv2d(weight: v[1], bias: v[2], padding: 1, activation: .relu)
+            return try hidden.conv2d(weight: v[3], padding: 1).tanh().mean()
+        }
+    }
+
+    func testAWriteOrAnotherShapeDropsTheNHWCCopy() throws {
+        var t = Tensor(shape: [1, 2, 2, 2])
+        t.attachChannelsLast(TensorStorage(count: 8))
+        XCTAssertNotNil(t.channelsLastCopy)
+        XCTAssertNil(try t.reshaped([1, 8, 1, 1]).channelsLastCopy, "a reshaped view is another layout")
+        t[0] = 1
+        XCTAssertNil(t.channelsLastCopy, "a write invalidates the copy")
+        t.attachChannelsLast(TensorStorage(count: 8))
+        t.withUnsafeMutableBufferPointer { $0[1] = 2 }
+        XCTAssertNil(t.channelsLastCopy)
+    }
+}

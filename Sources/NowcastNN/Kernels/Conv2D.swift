@@ -78,15 +78,29 @@ extension Variable {
         }
         let x = value, w = weight.value, b = bias?.value
         var y = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outHeight, g.outWidth])
+        let plan = DNNLConvolution.plan(for: g, bias: b != nil, activation: activation).flatMap { $0.channelsLastIsDense ? $0 : nil }
+        let recording = Gradients.enabled && (requiresGrad || weight.requiresGrad || bias?.requiresGrad == true)
+        // oneDNN works on NHWC copies. A copy of x left by the convolution that produced it is used
+        // as it is; one made here stays with x for the backward pass. The output's copy stays with
+        // the output for the next convolution.
+        var outputChannelsLast: TensorStorage?
         y.withUnsafeMutableBufferPointer { yp in x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in
             func run(_ bp: UnsafePointer<Float>?) {
-                if let plan = DNNLConvolution.plan(for: g, bias: b != nil, activation: activation),
-                   plan.forward(x: xp.baseAddress!, w: wp.baseAddress!, b: bp, y: yp.baseAddress!) { return }
+                if let plan {
+                    let cached = x.channelsLastCopy, xc = cached ?? TensorStorage(count: x.count), yc = TensorStorage(count: yp.count)
+                    if plan.forward(x: xp.baseAddress!, xc: UnsafeMutableRawPointer(xc.pointer), xcReady: cached != nil, w: wp.baseAddress!, b: bp,
+                                    yc: UnsafeMutableRawPointer(yc.pointer), y: yp.baseAddress!) {
+                        if cached == nil, recording { x.attachChannelsLast(xc) }
+                        outputChannelsLast = yc
+                        return
+                    }
+                }
                 Conv2DGEMM.forward(g, x: xp.baseAddress!, w: wp.baseAddress!, b: bp, y: yp.baseAddress!)
                 if activation == .relu { Elementwise.relu(yp) }
             }
             if let b { b.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
         } } }
+        if let outputChannelsLast { y.attachChannelsLast(outputChannelsLast) }
         let parents = [self, weight] + (bias.map { [$0] } ?? [])
         let output = y
         return Variable(y, parents: parents) { [self] upstream in
@@ -97,8 +111,12 @@ extension Variable {
             var db = bias?.requiresGrad == true ? Tensor(shape: [g.outChannels]) : nil
             dy.withUnsafeBufferPointer { gp in x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in
                 dx.withOptionalMutablePointer { dxp in dw.withOptionalMutablePointer { dwp in db.withOptionalMutablePointer { dbp in
-                    if let plan = DNNLConvolution.plan(for: g, bias: b != nil, activation: activation),
-                       plan.backward(x: xp.baseAddress!, w: wp.baseAddress!, dy: gp.baseAddress!, dx: dxp, dw: dwp, db: dbp) { return }
+                    if let plan {
+                        let done = x.channelsLastCopy.map { plan.backward(xc: UnsafeMutableRawPointer($0.pointer), w: wp.baseAddress!, dy: gp.baseAddress!,
+                                                                          dx: dxp, dw: dwp, db: dbp) }
+                            ?? plan.backward(x: xp.baseAddress!, w: wp.baseAddress!, dy: gp.baseAddress!, dx: dxp, dw: dwp, db: dbp)
+                        if done { return }
+                    }
                     // oneDNN failed (it may have written part): start the gradients afresh.
                     dwp?.update(repeating: 0, count: w.count)
                     dbp?.update(repeating: 0, count: g.outChannels)

@@ -198,46 +198,70 @@ final class DNNLConvolution {
         return dnnl_memory_desc_get_size(&md)
     }
 
-    /// `y = act(conv(x, w) + b)` in NCHW; false when oneDNN failed (nothing usable was written).
-    func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) -> Bool {
+    /// Whether NHWC copies are laid out densely (no padding), so a tensor's storage can hold them.
+    var channelsLastIsDense: Bool {
+        bytes(channelsLast.x) == geometry.batch * geometry.inChannels * geometry.height * geometry.width * 4
+            && bytes(channelsLast.y) == geometry.batch * geometry.outChannels * geometry.outHeight * geometry.outWidth * 4
+    }
+
+    /// `y = act(conv(x, w) + b)`: `xc` holds x in NHWC when `xcReady`, else x (NCHW) is reordered into
+    /// it; the output is left in NHWC in `yc` and in NCHW in `y`. False when oneDNN failed.
+    func forward(x: UnsafePointer<Float>, xc: UnsafeMutableRawPointer, xcReady: Bool, w: UnsafePointer<Float>, b: UnsafePointer<Float>?,
+                 yc: UnsafeMutableRawPointer, y: UnsafeMutablePointer<Float>) -> Bool {
         Self.lock.lock()
         defer { Self.lock.unlock() }
-        let xc = ScratchSlots.buffer(0, bytes: bytes(channelsLast.x)), yc = ScratchSlots.buffer(1, bytes: bytes(channelsLast.y))
         let wk = ScratchSlots.buffer(2, bytes: bytes(kernelWeights.forward))
-        guard reorder("x", from: plain.x, to: channelsLast.x, UnsafeMutableRawPointer(mutating: x), xc),
+        guard xcReady || reorder("x", from: plain.x, to: channelsLast.x, UnsafeMutableRawPointer(mutating: x), xc),
               reorder("w.forward", from: plain.w, to: kernelWeights.forward, UnsafeMutableRawPointer(mutating: w), wk) else { return false }
-        var arguments = [(DNNL_ARG_SRC, xc, channelsLast.x), (DNNL_ARG_WEIGHTS, wk, kernelWeights.forward),
-                         (DNNL_ARG_DST, yc, channelsLast.y)]
+        var arguments = [(DNNL_ARG_SRC, xc, channelsLast.x), (DNNL_ARG_WEIGHTS, wk, kernelWeights.forward), (DNNL_ARG_DST, yc, channelsLast.y)]
         if let b { arguments.append((DNNL_ARG_BIAS, UnsafeMutableRawPointer(mutating: b), biasDescriptor)) }
         return run(forwardPrimitive, arguments) && reorder("y", from: channelsLast.y, to: plain.y, yc, UnsafeMutableRawPointer(y))
     }
 
-    /// Gradients for `dy` (NCHW): `dx` overwritten when given, `dw` and `db` overwritten when given.
-    func backward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+    /// `y = act(conv(x, w) + b)` in NCHW, through scratch buffers.
+    func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) -> Bool {
+        let (xc, yc) = lockedScratch { (ScratchSlots.buffer(0, bytes: bytes(channelsLast.x)), ScratchSlots.buffer(1, bytes: bytes(channelsLast.y))) }
+        return forward(x: x, xc: xc, xcReady: false, w: w, b: b, yc: yc, y: y)
+    }
+
+    /// Gradients for `dy` (NCHW) with the input `xc` in NHWC: `dx` overwritten when given, `dw` and
+    /// `db` overwritten when given.
+    func backward(xc: UnsafeMutableRawPointer, w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                   dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?) -> Bool {
         Self.lock.lock()
         defer { Self.lock.unlock() }
         let dyc = ScratchSlots.buffer(1, bytes: bytes(channelsLast.y))
         guard reorder("dy", from: plain.y, to: channelsLast.y, UnsafeMutableRawPointer(mutating: dy), dyc) else { return false }
         if let dx {
-            let wk = ScratchSlots.buffer(2, bytes: bytes(kernelWeights.backwardData)), dxc = ScratchSlots.buffer(0, bytes: bytes(channelsLast.x))
+            let wk = ScratchSlots.buffer(2, bytes: bytes(kernelWeights.backwardData)), dxc = ScratchSlots.buffer(4, bytes: bytes(channelsLast.x))
             guard reorder("w.data", from: plain.w, to: kernelWeights.backwardData, UnsafeMutableRawPointer(mutating: w), wk),
                   run(backwardDataPrimitive, [(DNNL_ARG_DIFF_DST, dyc, channelsLast.y), (DNNL_ARG_WEIGHTS, wk, kernelWeights.backwardData),
                                               (DNNL_ARG_DIFF_SRC, dxc, channelsLast.x)]),
                   reorder("dx", from: channelsLast.x, to: plain.x, dxc, UnsafeMutableRawPointer(dx)) else { return false }
         }
         if dw != nil || db != nil {
-            let xc = ScratchSlots.buffer(0, bytes: bytes(channelsLast.x)), dwk = ScratchSlots.buffer(2, bytes: bytes(kernelWeights.backwardWeights))
-            let dbc = ScratchSlots.buffer(3, bytes: geometry.outChannels * 4)
-            var arguments = [(DNNL_ARG_SRC, xc, channelsLast.x), (DNNL_ARG_DIFF_DST, dyc, channelsLast.y),
-                             (DNNL_ARG_DIFF_WEIGHTS, dwk, kernelWeights.backwardWeights)]
-            arguments.append((DNNL_ARG_DIFF_BIAS, dbc, biasDescriptor))
-            guard reorder("x", from: plain.x, to: channelsLast.x, UnsafeMutableRawPointer(mutating: x), xc),
-                  run(backwardWeightsPrimitive, arguments) else { return false }
+            let dwk = ScratchSlots.buffer(2, bytes: bytes(kernelWeights.backwardWeights)), dbc = ScratchSlots.buffer(3, bytes: geometry.outChannels * 4)
+            let arguments = [(DNNL_ARG_SRC, xc, channelsLast.x), (DNNL_ARG_DIFF_DST, dyc, channelsLast.y),
+                             (DNNL_ARG_DIFF_WEIGHTS, dwk, kernelWeights.backwardWeights), (DNNL_ARG_DIFF_BIAS, dbc, biasDescriptor)]
+            guard run(backwardWeightsPrimitive, arguments) else { return false }
             if let dw, !reorder("dw", from: kernelWeights.backwardWeights, to: plain.w, dwk, UnsafeMutableRawPointer(dw)) { return false }
             if let db { db.update(from: dbc.assumingMemoryBound(to: Float.self), count: geometry.outChannels) }
         }
         return true
+    }
+
+    /// Gradients for `dy` with the input `x` in NCHW (reordered through a scratch buffer).
+    func backward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                  dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?) -> Bool {
+        let xc = lockedScratch { ScratchSlots.buffer(0, bytes: bytes(channelsLast.x)) }
+        guard lockedScratch({ reorder("x", from: plain.x, to: channelsLast.x, UnsafeMutableRawPointer(mutating: x), xc) }) else { return false }
+        return backward(xc: xc, w: w, dy: dy, dx: dx, dw: dw, db: db)
+    }
+
+    private func lockedScratch<R>(_ body: () -> R) -> R {
+        Self.lock.lock()
+        defer { Self.lock.unlock() }
+        return body()
     }
 }
 

@@ -20,6 +20,9 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
 final class TensorStorage {
     let pointer: UnsafeMutablePointer<Float>
     let count: Int
+    /// The same values in channels-last (NHWC) order for the shape given, left by a convolution that
+    /// needed them; cleared by any write.
+    var channelsLast: (shape: [Int], storage: TensorStorage)?
 
     init(count: Int) {
         self.count = count
@@ -86,7 +89,7 @@ public struct Tensor: CustomStringConvertible {
     /// Element at flat index `i`.
     public subscript(i: Int) -> Float {
         get { storage.pointer[i] }
-        set { makeUnique(); storage.pointer[i] = newValue }
+        set { makeUnique(); storage.channelsLast = nil; storage.pointer[i] = newValue }
     }
 
     /// Reads the elements.
@@ -97,6 +100,7 @@ public struct Tensor: CustomStringConvertible {
     /// Writes the elements (copying first if the memory is shared).
     public mutating func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
         makeUnique()
+        storage.channelsLast = nil
         return try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
     }
 
@@ -107,6 +111,15 @@ public struct Tensor: CustomStringConvertible {
         }
         return Tensor(shape: newShape, storage: storage)
     }
+
+    /// The values in NHWC order when a convolution left them for this shape.
+    var channelsLastCopy: TensorStorage? {
+        guard let copy = storage.channelsLast, copy.shape == shape else { return nil }
+        return copy.storage
+    }
+
+    /// Keeps `copy` (these values in NHWC order) with the storage until the next write.
+    func attachChannelsLast(_ copy: TensorStorage) { storage.channelsLast = (shape, copy) }
 
     private mutating func makeUnique() {
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
