@@ -27,29 +27,40 @@ final class LayerOpTests: XCTestCase {
     }
 
     /// The gate step written with separate ops: the reference of the fused kernel.
-    private func unfusedGates(_ gates: Variable, _ previous: Variable) throws -> Variable {
-        let hidden = gates.shape[1] / 4
-        let i = try gates.sliceChannels(0..<hidden).sigmoid(), f = try gates.sliceChannels(hidden..<(2 * hidden)).sigmoid()
-        let g = try gates.sliceChannels((2 * hidden)..<(3 * hidden)).tanh(), o = try gates.sliceChannels((3 * hidden)..<(4 * hidden)).sigmoid()
+    private func unfusedGates(_ gates: Variable, _ previous: Variable, _ bias: Variable) throws -> (Variable, Variable) {
+        let (n, hidden, h, w) = (gates.shape[0], gates.shape[1] / 4, gates.shape[2], gates.shape[3])
+        // The bias broadcast over images and pixels: gates + bias as a 1x1 convolution of ones.
+        let ones = Variable(Tensor(shape: [n, 1, h, w], repeating: 1))
+        let biased = try gates + (try ones.conv2d(weight: try bias.reshaped([4 * hidden, 1, 1, 1])))
+        let i = try biased.sliceChannels(0..<hidden).sigmoid(), f = try biased.sliceChannels(hidden..<(2 * hidden)).sigmoid()
+        let g = try biased.sliceChannels((2 * hidden)..<(3 * hidden)).tanh(), o = try biased.sliceChannels((3 * hidden)..<(4 * hidden)).sigmoid()
         let c = try (try f * previous) + (try i * g)
-        let h = try o * c.tanh()
-        return try Variable.concatChannels([h, c])
+        return (try o * c.tanh(), c)
     }
 
     func testFusedConvLSTMGatesEqualTheUnfusedOnes() throws {
         var values = Values(state: 11)
-        let gatesValue = values.tensor([2, 12, 4, 5]), previousValue = values.tensor([2, 3, 4, 5]), weights = values.tensor([2, 6, 4, 5])
-        var results: [(out: [Float], dGates: [Float], dPrevious: [Float])] = []
+        // 5 x 5 pixels: vectors of 8 and a tail in every channel.
+        let gatesValue = values.tensor([2, 12, 5, 5]), previousValue = values.tensor([2, 3, 5, 5]), biasValue = values.tensor([12])
+        let hWeights = values.tensor([2, 3, 5, 5]), cWeights = values.tensor([2, 3, 5, 5])
+        var results: [[[Float]]] = []
         for fused in [true, false] {
             let gates = Variable(gatesValue, requiresGrad: true), previous = Variable(previousValue, requiresGrad: true)
-            let out = fused ? try Variable.convLSTMGates(gates, previousCell: previous) : try unfusedGates(gates, previous)
-            try (try out * Variable(weights)).mean().backward()
-            results.append((out.value.scalars, try XCTUnwrap(gates.grad).scalars, try XCTUnwrap(previous.grad).scalars))
+            let bias = Variable(biasValue, requiresGrad: true)
+            let (h, c) = fused ? try Variable.convLSTMGates(gates, previousCell: previous, bias: bias) : try unfusedGates(gates, previous, bias)
+            // c is used twice (through h and directly), as in a recurrent step.
+            try (try (try h * Variable(hWeights)).mean() + (try c * Variable(cWeights)).mean()).backward()
+            results.append([h.value.scalars, c.value.scalars, try XCTUnwrap(gates.grad).scalars, try XCTUnwrap(previous.grad).scalars,
+                            try XCTUnwrap(bias.grad).scalars])
         }
-        for (a, b) in zip(results[0].out, results[1].out) { XCTAssertEqual(a, b, accuracy: 1e-6) }
-        for (a, b) in zip(results[0].dGates, results[1].dGates) { XCTAssertEqual(a, b, accuracy: 1e-6) }
-        for (a, b) in zip(results[0].dPrevious, results[1].dPrevious) { XCTAssertEqual(a, b, accuracy: 1e-6) }
-        try checkGradients([[1, 8, 3, 3], [1, 2, 3, 3]]) { v in try Variable.convLSTMGates(v[0], previousCell: v[1]).tanh().mean() }
+        for (a, b) in zip(results[0], results[1]) {
+            XCTAssertEqual(a.count, b.count)
+            for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-6) }
+        }
+        try checkGradients([[1, 8, 3, 3], [1, 2, 3, 3], [8]]) { v in
+            let (h, c) = try Variable.convLSTMGates(v[0], previousCell: v[1], bias: v[2])
+            return try (try h.tanh() * c).mean()
+        }
     }
 
     func testTwoConvLSTMStepsThroughTheWholePath() throws {
@@ -57,10 +68,8 @@ final class LayerOpTests: XCTestCase {
         try checkGradients([[1, 1, 4, 4], [1, 1, 4, 4], [8, 3, 3, 3], [8]], seed: 5) { v in
             var h = Variable(Tensor(shape: [1, 2, 4, 4])), c = Variable(Tensor(shape: [1, 2, 4, 4]))
             for x in [v[0], v[1]] {
-                let gates = try Variable.concatChannels([x, h]).conv2d(weight: v[2], bias: v[3], padding: 1)
-                let state = try Variable.convLSTMGates(gates, previousCell: c)
-                h = try state.sliceChannels(0..<2)
-                c = try state.sliceChannels(2..<4)
+                let gates = try Variable.concatChannels([x, h]).conv2d(weight: v[2], padding: 1)
+                (h, c) = try Variable.convLSTMGates(gates, previousCell: c, bias: v[3])
             }
             return h.mean()
         }

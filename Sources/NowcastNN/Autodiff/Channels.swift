@@ -24,7 +24,7 @@ extension Variable {
         return Variable(out, parents: parts) { g in
             var offset = 0
             for (part, c) in zip(parts, channels) {
-                part.accumulate(g.channels(offset..<(offset + c)))
+                if part.requiresGrad { part.accumulate(g.channels(offset..<(offset + c))) }
                 offset += c
             }
         }
@@ -35,17 +35,7 @@ extension Variable {
         guard shape.count == 4, range.lowerBound >= 0, range.upperBound <= shape[1], !range.isEmpty else {
             throw TensorError.invalidShape(operation: "sliceChannels \(range)", shape: shape, expected: "[N, C, H, W] with the range inside C")
         }
-        let full = shape
-        return Variable(value.channels(range), parents: [self]) { [self] g in
-            var gradient = Tensor(shape: full)
-            let plane = full[2] * full[3]
-            gradient.withUnsafeMutableBufferPointer { o in g.withUnsafeBufferPointer { gp in
-                for b in 0..<full[0] {
-                    (o.baseAddress! + (b * full[1] + range.lowerBound) * plane).update(from: gp.baseAddress! + b * range.count * plane, count: range.count * plane)
-                }
-            } }
-            accumulate(gradient)
-        }
+        return Variable(value.channels(range), parents: [self]) { [self] g in accumulate(g, channels: range) }
     }
 }
 

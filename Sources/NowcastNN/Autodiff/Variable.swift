@@ -45,6 +45,26 @@ public final class Variable {
         }
     }
 
+    /// Adds `part` (`[N, k, H, W]`) to channels `channels` (k of them) of this `[N, C, H, W]` node's
+    /// gradient, without a full-size temporary.
+    func accumulate(_ part: Tensor, channels: Range<Int>) {
+        guard requiresGrad else { return }
+        let (n, c, plane) = (shape[0], shape[1], shape[2] * shape[3])
+        if channels == 0..<c { accumulate(part); return }
+        var current = grad ?? Tensor(shape: shape)
+        grad = nil  // keep the storage uniquely referenced, so adding in place does not copy it
+        current.withUnsafeMutableBufferPointer { g in part.withUnsafeBufferPointer { p in
+            let (gp, pp, k) = (g.baseAddress!, p.baseAddress!, channels.count * plane)
+            Parallel.forEachRange(n, grain: 1) { images in
+                for b in images {
+                    let target = gp + (b * c + channels.lowerBound) * plane, source = pp + b * k
+                    FastMath.forEachVector(0..<k) { i, lanes in target.store(target.vector(at: i, lanes: lanes) + source.vector(at: i, lanes: lanes), at: i, lanes: lanes) }
+                }
+            }
+        } }
+        grad = current
+    }
+
     /// Back-propagates from this scalar through the recorded graph; leaves' `grad` accumulate.
     /// Intermediate nodes release their gradients and saved buffers afterwards.
     public func backward() throws {

@@ -117,9 +117,10 @@ public final class RecurrentNowcaster {
                 let joined = try Variable.concatChannels([current, state[k].h])
                 switch config.cell {
                 case .lstm:
-                    let gates = try joined.conv2d(weight: cell.gates.weight, bias: cell.gates.bias, padding: padding)
-                    let next = try Variable.convLSTMGates(gates, previousCell: state[k].c)
-                    state[k] = (try next.sliceChannels(0..<h), try next.sliceChannels(h..<(2 * h)))
+                    // The bias is added inside the fused gate step.
+                    let gates = try joined.conv2d(weight: cell.gates.weight, padding: padding)
+                    let next = try Variable.convLSTMGates(gates, previousCell: state[k].c, bias: cell.gates.bias)
+                    state[k] = (next.hidden, next.cell)
                 case .gru:
                     guard let candidateConvolution = cell.candidate else { throw TensorError.invalidShape(operation: "ConvGRU cell", shape: [k], expected: "a candidate convolution") }
                     let gates = try joined.conv2d(weight: cell.gates.weight, bias: cell.gates.bias, padding: padding).sigmoid()
