@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "NowcastIO", targets: ["NowcastIO"]),
         .library(name: "NowcastData", targets: ["NowcastData"]),
         .library(name: "NowcastNN", targets: ["NowcastNN"]),
+        .library(name: "NowcastModels", targets: ["NowcastModels"]),
         .executable(name: "nowcast", targets: ["nowcast"]),
     ],
     dependencies: [
@@ -38,13 +39,15 @@ let package = Package(
         .target(name: "NowcastIO", dependencies: ["NowcastCore", "CNetCDF", "CHDF5", "CProj", "CDeflate"]),
         .target(name: "NowcastData", dependencies: ["NowcastIO", "Yams"]),
         .target(name: "NowcastNN", dependencies: ["NowcastCore", "CBLAS", "CDNNL"], swiftSettings: vectorSettings),
+        .target(name: "NowcastModels", dependencies: ["NowcastNN", "NowcastCore"]),
         .executableTarget(
             name: "nowcast",
-            dependencies: ["NowcastIO", "NowcastData", "NowcastNN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["NowcastIO", "NowcastData", "NowcastNN", "NowcastModels", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "NowcastIOTests", dependencies: ["NowcastIO"]),
         .testTarget(name: "NowcastDataTests", dependencies: ["NowcastData", "NowcastIO"]),
         .testTarget(name: "NowcastNNTests", dependencies: ["NowcastNN"]),
+        .testTarget(name: "NowcastModelsTests", dependencies: ["NowcastModels", "NowcastNN"]),
         .testTarget(name: "NowcastCLITests", dependencies: ["NowcastIO"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NowcastCore
+import NowcastModels
 import NowcastNN
 
 /// Options shared by `nowcast bench train` and `bench infer`.

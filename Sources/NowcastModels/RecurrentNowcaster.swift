@@ -1,4 +1,5 @@
 import NowcastCore
+import NowcastNN
 
 /// The recurrent cell of a `RecurrentNowcaster`.
 public enum RecurrentCell: String, Codable, Sendable {

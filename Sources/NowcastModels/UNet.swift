@@ -1,4 +1,5 @@
 import NowcastCore
+import NowcastNN
 
 /// How a U-Net's decoder doubles the resolution.
 public enum UpsamplingMode: String, Codable, Sendable {
