@@ -114,21 +114,15 @@ public final class RecurrentNowcaster {
         func step(_ input: Variable) throws -> Variable {
             var current = input
             for (k, cell) in cells.enumerated() {
-                let h = config.hidden[k]
-                let joined = try Variable.concatChannels([current, state[k].h])
                 switch config.cell {
                 case .lstm:
-                    // The bias is added inside the fused gate step.
-                    let gates = try joined.conv2d(weight: cell.gates.weight, padding: padding)
+                    // One convolution over concat(x, h); the bias is added inside the fused gate step.
+                    let gates = try Variable.concatChannels([current, state[k].h]).conv2d(weight: cell.gates.weight, padding: padding)
                     let next = try Variable.convLSTMGates(gates, previousCell: state[k].c, bias: cell.gates.bias)
                     state[k] = (next.hidden, next.cell)
                 case .gru:
-                    guard let candidateConvolution = cell.candidate else { throw TensorError.invalidShape(operation: "ConvGRU cell", shape: [k], expected: "a candidate convolution") }
-                    let gates = try joined.conv2d(weight: cell.gates.weight, bias: cell.gates.bias, padding: padding).sigmoid()
-                    let (reset, update) = (try gates.sliceChannels(0..<h), try gates.sliceChannels(h..<(2 * h)))
-                    let candidate = try Variable.concatChannels([current, try reset * state[k].h])
-                        .conv2d(weight: candidateConvolution.weight, bias: candidateConvolution.bias, padding: padding).tanh()
-                    state[k].h = try state[k].h + (try update * (try candidate - state[k].h))
+                    guard let candidate = cell.candidate else { throw TensorError.invalidShape(operation: "ConvGRU cell", shape: [k], expected: "a candidate convolution") }
+                    state[k].h = try Variable.convGRUCell(input: current, hidden: state[k].h, gates: cell.gates, candidate: candidate, padding: padding)
                 }
                 current = state[k].h
             }

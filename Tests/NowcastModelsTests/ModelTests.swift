@@ -102,4 +102,38 @@ final class ModelTests: XCTestCase {
         let second = try unet(try Variable.concatChannels([try x.sliceChannels(1..<4), first]))
         XCTAssertEqual(try forecast.sliceChannels(1..<2).value.scalars, second.value.scalars)
     }
+
+    func testSeededTrainingRunsEndWithBitIdenticalWeights() throws {
+        // Both kernels (oneDNN for the U-Net's 3x3 layers, sgemm for the rest) and every parallel
+        // loop split the work the same way each run, so seeded training is reproducible bit for bit.
+        func train(_ seed: UInt64) throws -> [[UInt32]] {
+            var random = SeededGenerator(seed: seed)
+            let unet = try UNet(config: UNetConfig(base: 4, depth: 2), seed: seed)
+            let recurrent = try RecurrentNowcaster(config: RecurrentConfig(hidden: [4], inputFrames: 2, outputFrames: 2), seed: seed)
+            let x = Variable(Initializer.uniform([4, 4, 16, 16], in: 0..<1, using: &random)), y = Variable(Initializer.uniform([4, 1, 16, 16], in: 0..<1, using: &random))
+            let xs = Variable(Initializer.uniform([4, 2, 1, 16, 16], in: 0..<1, using: &random))
+            let ys = Variable(Initializer.uniform([4, 2, 1, 16, 16], in: 0..<1, using: &random))
+            var (a, b) = (Adam(learningRate: 1e-2), Adam(learningRate: 1e-2))
+            for _ in 0..<3 {
+                (unet.parameters + recurrent.parameters).forEach { $0.zeroGrad() }
+                try (try unet(x).meanSquaredError(y)).backward()
+                try (try recurrent(xs).meanSquaredError(ys)).backward()
+                try a.step(unet.parameters)
+                try b.step(recurrent.parameters)
+            }
+            return (unet.parameters + recurrent.parameters).map { $0.value.scalars.map(\.bitPattern) }
+        }
+        let first = try train(7), second = try train(7)
+        XCTAssertEqual(first, second)
+        XCTAssertNotEqual(first, try train(8))
+    }
+
+    func testAConvGRUCellRejectsMismatchedWeights() throws {
+        let hidden = Variable(Tensor(shape: [1, 3, 4, 4])), input = Variable(Tensor(shape: [1, 1, 4, 4]))
+        let gates = (Variable(Tensor(shape: [4, 4, 3, 3])), Variable(Tensor(shape: [4])))
+        let candidate = (Variable(Tensor(shape: [3, 4, 3, 3])), Variable(Tensor(shape: [3])))
+        XCTAssertThrowsError(try Variable.convGRUCell(input: input, hidden: hidden, gates: gates, candidate: candidate, padding: 1)) {
+            XCTAssertTrue("\($0)".contains("convGRUCell"))
+        }
+    }
 }

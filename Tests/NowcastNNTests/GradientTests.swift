@@ -41,12 +41,12 @@ func checkGradients(_ shapes: [[Int]], seed: UInt64 = 1, epsilon: Float = 1e-2, 
 
 final class GradientTests: XCTestCase {
     func testElementwiseOperations() throws {
-        try checkGradients([[2, 3], [2, 3]]) { v in try (try v[0] + v[1]).tanh().mean() }
-        try checkGradients([[2, 3], [2, 3]]) { v in try (try v[0] - v[1]).sigmoid().mean() }
-        try checkGradients([[2, 3], [2, 3]]) { v in try (try v[0] * v[1]).relu().mean() }
+        try checkGradients([[2, 3], [2, 3]]) { v in (try v[0] + v[1]).tanh().mean() }
+        try checkGradients([[2, 3], [2, 3]]) { v in (try v[0] - v[1]).sigmoid().mean() }
+        try checkGradients([[2, 3], [2, 3]]) { v in (try v[0] * v[1]).relu().mean() }
         try checkGradients([[4], [4]]) { v in try v[0].meanSquaredError(v[1]) }
         // A value used twice accumulates both gradients.
-        try checkGradients([[3]]) { v in try (try v[0] * v[0]).mean() }
+        try checkGradients([[3]]) { v in (try v[0] * v[0]).mean() }
     }
 
     func testMatmul() throws {

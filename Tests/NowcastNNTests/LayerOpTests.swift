@@ -6,9 +6,14 @@ final class LayerOpTests: XCTestCase {
     func testChannelConcatAndSlice() throws {
         try checkGradients([[2, 2, 3, 3], [2, 3, 3, 3]]) { v in
             let joined = try Variable.concatChannels([v[0], v[1]])
-            return try (try joined.sliceChannels(1..<4) * joined.sliceChannels(2..<5)).tanh().mean()
+            return (try joined.sliceChannels(1..<4) * joined.sliceChannels(2..<5)).tanh().mean()
         }
         XCTAssertThrowsError(try Variable.concatChannels([Variable(Tensor(shape: [1, 1, 2, 2])), Variable(Tensor(shape: [1, 1, 3, 2]))]))
+        try checkGradients([[2, 5, 3, 3]]) { v in
+            let parts = try v[0].splitChannels([2, 3])
+            return (try parts[0].sliceChannels(0..<1) * parts[1].sliceChannels(2..<3)).tanh().mean()
+        }
+        XCTAssertThrowsError(try Variable(Tensor(shape: [1, 5, 2, 2])).splitChannels([2, 2]))
         XCTAssertThrowsError(try Variable(Tensor(shape: [1, 2, 2, 2])).sliceChannels(1..<3))
     }
 
@@ -59,7 +64,7 @@ final class LayerOpTests: XCTestCase {
         }
         try checkGradients([[1, 8, 3, 3], [1, 2, 3, 3], [8]]) { v in
             let (h, c) = try Variable.convLSTMGates(v[0], previousCell: v[1], bias: v[2])
-            return try (try h.tanh() * c).mean()
+            return (try h.tanh() * c).mean()
         }
     }
 

@@ -39,6 +39,20 @@ extension Variable {
     }
 }
 
+extension Variable {
+    /// Splits an `[N, C, H, W]` tensor into consecutive channel groups of `sizes` (summing to C).
+    public func splitChannels(_ sizes: [Int]) throws -> [Variable] {
+        guard shape.count == 4, sizes.allSatisfy({ $0 > 0 }), sizes.reduce(0, +) == shape[1] else {
+            throw TensorError.invalidShape(operation: "splitChannels \(sizes)", shape: shape, expected: "[N, C, H, W] with the sizes summing to C")
+        }
+        var start = 0
+        return try sizes.map { size in
+            defer { start += size }
+            return try sliceChannels(start..<(start + size))
+        }
+    }
+}
+
 extension Tensor {
     /// Channels `range` of an `[N, C, H, W]` tensor (callers check the range).
     func channels(_ range: Range<Int>) -> Tensor {
