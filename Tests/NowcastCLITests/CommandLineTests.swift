@@ -130,6 +130,23 @@ final class CommandLineTests: XCTestCase {
             XCTAssertGreaterThan(try XCTUnwrap(line["MBps_uncompressed"] as? Double), 0)
         }
     }
+
+    func testBenchTrainAndInferPrintThroughputAndRejectBadSizes() throws {
+        for mode in ["train", "infer"] {
+            let result = try run(["bench", mode, "--model", "unet", "--size", "16", "--batch", "2", "--iters", "1", "--json"])
+            XCTAssertEqual(result.status, 0, result.error)
+            let line = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+            XCTAssertEqual(line["mode"] as? String, mode)
+            XCTAssertGreaterThan(try XCTUnwrap(line["samples_per_s"] as? Double), 0)
+            XCTAssertFalse(try XCTUnwrap(line["kernels"] as? String).isEmpty)
+        }
+        let bad = try run(["bench", "train", "--model", "convlstm", "--size", "4"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.error.contains("--size"), bad.error)
+        let conv = try run(["bench", "conv", "--shape", "2,4,4,8", "--iters", "1"])
+        XCTAssertEqual(conv.status, 0, conv.error)
+        XCTAssertTrue(conv.output.contains("im2col + sgemm, forward"), conv.output)
+    }
 }
 
 /// `nowcast convert` and `nowcast stats` as a user runs them, including a SIGKILL in the middle.
