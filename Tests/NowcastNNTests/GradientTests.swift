@@ -51,6 +51,22 @@ final class GradientTests: XCTestCase {
 
     func testMatmul() throws {
         try checkGradients([[3, 4], [4, 2]]) { v in try v[0].matmul(v[1]).tanh().mean() }
+        // Large enough to be split over the workers: equal to the reference triple loop.
+        var values = Values(state: 9)
+        let a = values.tensor([300, 70]), b = values.tensor([70, 50])
+        let product = try Variable(a).matmul(Variable(b)).value.scalars
+        var expected = [Float](repeating: 0, count: 300 * 50)
+        sgemmReference(transposeA: false, transposeB: false, m: 300, n: 50, k: 70, a: a.scalars, lda: 70, b: b.scalars, ldb: 50,
+                       beta: 0, c: &expected, ldc: 50)
+        for (x, y) in zip(product, expected) { XCTAssertEqual(x, y, accuracy: 1e-3) }
+        // Gradients (split over the workers too): dA = G B^T and dB = A^T G for G = r / count.
+        let left = Variable(a, requiresGrad: true), right = Variable(b, requiresGrad: true), r = values.tensor([300, 50])
+        try (try left.matmul(right) * Variable(r)).sum().backward()
+        var dA = [Float](repeating: 0, count: 300 * 70), dB = [Float](repeating: 0, count: 70 * 50)
+        sgemmReference(transposeA: false, transposeB: true, m: 300, n: 70, k: 50, a: r.scalars, lda: 50, b: b.scalars, ldb: 50, beta: 0, c: &dA, ldc: 70)
+        sgemmReference(transposeA: true, transposeB: false, m: 70, n: 50, k: 300, a: a.scalars, lda: 70, b: r.scalars, ldb: 50, beta: 0, c: &dB, ldc: 50)
+        for (x, y) in zip(try XCTUnwrap(left.grad).scalars, dA) { XCTAssertEqual(x, y, accuracy: 1e-3) }
+        for (x, y) in zip(try XCTUnwrap(right.grad).scalars, dB) { XCTAssertEqual(x, y, accuracy: 1e-3 * max(1, abs(y))) }
         XCTAssertThrowsError(try Variable(Tensor(shape: [2, 3])).matmul(Variable(Tensor(shape: [2, 3])))) {
             XCTAssertEqual("\($0)", "matmul: shapes [2, 3] and [2, 3] do not fit")
         }

@@ -9,6 +9,16 @@ func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Fl
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
+/// `sgemm` with the rows of C split over the workers (each a single-threaded OpenBLAS call).
+func parallelSgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                   b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    Parallel.forEachRange(m, grain: 64) { rows in
+        sgemm(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k,
+              a: a + (transposeA ? rows.lowerBound : rows.lowerBound * lda), lda: lda, b: b, ldb: ldb,
+              beta: beta, c: c + rows.lowerBound * ldc, ldc: ldc)
+    }
+}
+
 /// The plain triple loop `sgemm` is tested against.
 func sgemmReference(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
                     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -35,7 +45,7 @@ extension Variable {
         var out = Tensor(shape: [m, n])
         out.withUnsafeMutableBufferPointer { c in
             a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in
-                sgemm(transposeA: false, transposeB: false, m: m, n: n, k: k, a: x.baseAddress!, lda: k, b: y.baseAddress!, ldb: n,
+                parallelSgemm(transposeA: false, transposeB: false, m: m, n: n, k: k, a: x.baseAddress!, lda: k, b: y.baseAddress!, ldb: n,
                       beta: 0, c: c.baseAddress!, ldc: n)
             } }
         }
@@ -43,11 +53,11 @@ extension Variable {
             var ga = Tensor(shape: [m, k]), gb = Tensor(shape: [k, n])
             g.withUnsafeBufferPointer { gp in
                 ga.withUnsafeMutableBufferPointer { o in b.withUnsafeBufferPointer { y in
-                    sgemm(transposeA: false, transposeB: true, m: m, n: k, k: n, a: gp.baseAddress!, lda: n, b: y.baseAddress!, ldb: n,
+                    parallelSgemm(transposeA: false, transposeB: true, m: m, n: k, k: n, a: gp.baseAddress!, lda: n, b: y.baseAddress!, ldb: n,
                           beta: 0, c: o.baseAddress!, ldc: k)
                 } }
                 gb.withUnsafeMutableBufferPointer { o in a.withUnsafeBufferPointer { x in
-                    sgemm(transposeA: true, transposeB: false, m: k, n: n, k: m, a: x.baseAddress!, lda: k, b: gp.baseAddress!, ldb: n,
+                    parallelSgemm(transposeA: true, transposeB: false, m: k, n: n, k: m, a: x.baseAddress!, lda: k, b: gp.baseAddress!, ldb: n,
                           beta: 0, c: o.baseAddress!, ldc: n)
                 } }
             }
