@@ -76,4 +76,39 @@ final class OptimizerTests: XCTestCase {
         XCTAssertLessThan(last, first / 50, "loss \(first) -> \(last)")
         XCTAssertLessThan(last, 2e-3)
     }
+
+    func testAResumedOptimizerContinuesBitForBit() throws {
+        // Four steps in one go against two steps, state saved through a weight file, two more steps.
+        func gradients(_ parameters: [Variable], _ step: Int) throws {
+            for (k, p) in parameters.enumerated() {
+                p.grad = try Tensor(shape: p.shape, values: (0..<p.value.count).map { Float(sin(Double(step * 7 + k * 3 + $0))) })
+            }
+        }
+        func fresh() throws -> [Variable] { [try parameter([1, -2, 3], grad: [0, 0, 0]), try parameter([0.5, 0.25], grad: [0, 0])] }
+        for make in [{ Adam(learningRate: 0.05) as any Optimizer }, { Adam.adamW(learningRate: 0.05) as any Optimizer },
+                     { SGD(learningRate: 0.1, momentum: 0.9, nesterov: true) as any Optimizer }] {
+            let straight = try fresh()
+            var a = make()
+            for step in 0..<4 { try gradients(straight, step); try a.step(straight) }
+
+            let resumed = try fresh()
+            var b = make()
+            for step in 0..<2 { try gradients(resumed, step); try b.step(resumed) }
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("optimizer-\(UUID().uuidString).safetensors").path
+            defer { unlink(path) }
+            let saved = b.state
+            try SafeTensors.write(saved.tensors, metadata: ["steps": "\(saved.steps)"], to: path)
+            let file = try SafeTensors.read(path)
+            var c = make()
+            try c.restore(OptimizerState(steps: Int(file.metadata["steps"] ?? "") ?? -1, tensors: file.tensors.map { ($0.key, $0.value) }),
+                          parameters: resumed)
+            for step in 2..<4 { try gradients(resumed, step); try c.step(resumed) }
+            XCTAssertEqual(straight.map { $0.value.scalars.map(\.bitPattern) }, resumed.map { $0.value.scalars.map(\.bitPattern) }, "\(type(of: a))")
+        }
+        var adam = Adam()
+        XCTAssertThrowsError(try adam.restore(OptimizerState(steps: 1, tensors: [("m.0", Tensor(shape: [2]))]), parameters: try fresh())) {
+            XCTAssertTrue("\($0)".contains("m.0"), "\($0)")
+        }
+        XCTAssertThrowsError(try adam.restore(OptimizerState(steps: 1, tensors: [("momentum.0", Tensor(shape: [3]))]), parameters: try fresh()))
+    }
 }

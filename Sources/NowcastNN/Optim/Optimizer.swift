@@ -8,6 +8,48 @@ public protocol Optimizer {
     var learningRate: Float { get set }
     /// One update of every parameter that has a gradient.
     mutating func step(_ parameters: [Variable]) throws
+    /// What a checkpoint must keep to continue exactly: the step count and the per-parameter
+    /// buffers, named `<buffer>.<parameter index>`.
+    var state: OptimizerState { get }
+    /// Takes back a state `state` returned (for the same parameter list); throws when it does not fit.
+    mutating func restore(_ state: OptimizerState, parameters: [Variable]) throws
+}
+
+/// An optimiser's state for checkpoints (weight files can hold the tensors).
+public struct OptimizerState {
+    /// Steps taken.
+    public var steps: Int
+    /// Per-parameter buffers, named `<buffer>.<parameter index>` (e.g. `m.3`).
+    public var tensors: [(name: String, tensor: Tensor)]
+
+    public init(steps: Int, tensors: [(name: String, tensor: Tensor)]) {
+        self.steps = steps
+        self.tensors = tensors
+    }
+
+    /// Buffers `names` back as per-parameter lists, checked against the parameters' shapes.
+    func buffers(_ names: [String], parameters: [Variable]) throws -> [[Tensor?]] {
+        var lookup: [String: Tensor] = [:]
+        for (name, tensor) in tensors { lookup[name] = tensor }
+        let known = Set(names.flatMap { buffer in parameters.indices.map { "\(buffer).\($0)" } })
+        if let stray = lookup.keys.first(where: { !known.contains($0) }) {
+            throw TensorError.invalidShape(operation: "optimiser state '\(stray)'", shape: [], expected: "buffers \(names) for \(parameters.count) parameters")
+        }
+        return try names.map { buffer in
+            try parameters.enumerated().map { k, p in
+                guard let t = lookup["\(buffer).\(k)"] else { return nil }
+                guard t.shape == p.shape else { throw TensorError.shapeMismatch(operation: "optimiser state \(buffer).\(k)", left: t.shape, right: p.shape) }
+                return t
+            }
+        }
+    }
+}
+
+extension [Tensor?] {
+    /// The present buffers named `<name>.<index>`.
+    func named(_ name: String) -> [(name: String, tensor: Tensor)] {
+        enumerated().compactMap { k, t in t.map { ("\(name).\(k)", $0) } }
+    }
 }
 
 /// Stochastic gradient descent with momentum (classical or Nesterov) and L2 weight decay.
@@ -25,11 +67,18 @@ public struct SGD: Optimizer {
         self.weightDecay = weightDecay
     }
 
+    public var state: OptimizerState { OptimizerState(steps: 0, tensors: velocities.named("velocity")) }
+
+    public mutating func restore(_ state: OptimizerState, parameters: [Variable]) throws {
+        velocities = try state.buffers(["velocity"], parameters: parameters)[0]
+    }
+
     public mutating func step(_ parameters: [Variable]) throws {
         if velocities.count != parameters.count { velocities = Array(repeating: nil, count: parameters.count) }
         for (k, p) in parameters.enumerated() {
             guard let g = p.grad else { continue }
             var v = velocities[k] ?? Tensor(shape: p.shape)
+            velocities[k] = nil  // the buffers are updated in place: keep them uniquely referenced
             var value = p.value
             let (lr, mu, wd, nesterov) = (learningRate, momentum, weightDecay, nesterov)
             value.withUnsafeMutableBufferPointer { w in g.withUnsafeBufferPointer { gp in v.withUnsafeMutableBufferPointer { vp in
@@ -73,6 +122,13 @@ public struct Adam: Optimizer {
         Adam(learningRate: learningRate, weightDecay: weightDecay, decoupledWeightDecay: true)
     }
 
+    public var state: OptimizerState { OptimizerState(steps: steps, tensors: first.named("m") + second.named("v")) }
+
+    public mutating func restore(_ state: OptimizerState, parameters: [Variable]) throws {
+        let buffers = try state.buffers(["m", "v"], parameters: parameters)
+        (steps, first, second) = (state.steps, buffers[0], buffers[1])
+    }
+
     public mutating func step(_ parameters: [Variable]) throws {
         if first.count != parameters.count {
             first = Array(repeating: nil, count: parameters.count)
@@ -83,6 +139,7 @@ public struct Adam: Optimizer {
         for (k, p) in parameters.enumerated() {
             guard let g = p.grad else { continue }
             var m = first[k] ?? Tensor(shape: p.shape), v = second[k] ?? Tensor(shape: p.shape)
+            (first[k], second[k]) = (nil, nil)  // updated in place: keep them uniquely referenced
             var value = p.value
             let (lr, b1, b2, eps, wd, decoupled) = (learningRate, beta1, beta2, epsilon, weightDecay, decoupledWeightDecay)
             value.withUnsafeMutableBufferPointer { w in g.withUnsafeBufferPointer { gp in
