@@ -10,7 +10,8 @@ struct BenchConv: ParsableCommand {
 
     func run() throws {
         let d = shape.split(separator: ",").compactMap { Int($0) }
-        guard d.count == 4 else { throw ValidationError("--shape N,C,O,H") }
+        guard d.count == 4 else { throw ValidationError("--shape N,C,O,H (four whole numbers)") }
+        guard iters >= 1 else { throw ValidationError("--iters >= 1") }
         for line in try convolutionThroughput(batch: d[0], inChannels: d[1], outChannels: d[2], size: d[3], iterations: iters) { print(line) }
     }
 }

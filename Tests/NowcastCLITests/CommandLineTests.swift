@@ -18,13 +18,14 @@ final class CommandLineTests: XCTestCase {
         Bundle.main.bundleURL.appendingPathComponent("nowcast")
     }
 
-    private func run(_ arguments: [String]) throws -> Result {
+    private func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Result {
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw XCTSkip("the nowcast executable is not built at \(executable.path)")
         }
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         let output = Pipe(), error = Pipe()
         process.standardOutput = output
         process.standardError = error
@@ -146,6 +147,16 @@ final class CommandLineTests: XCTestCase {
         let conv = try run(["bench", "conv", "--shape", "2,4,4,8", "--iters", "1"])
         XCTAssertEqual(conv.status, 0, conv.error)
         XCTAssertTrue(conv.output.contains("im2col + sgemm, forward"), conv.output)
+        let empty = try run(["bench", "conv", "--shape=0,4,4,8", "--iters", "1"])
+        XCTAssertEqual(empty.status, 1)
+        XCTAssertTrue(empty.error.contains("positive sizes"), empty.error)
+        // Engine settings it does not understand: named on stderr, the default used, the work done.
+        let settings = try run(["bench", "infer", "--model", "unet", "--size", "16", "--batch", "1", "--iters", "1"],
+                               environment: ["NOWCAST_CONV": "fast", "NOWCAST_TENSOR_CACHE_MB": "lots"])
+        XCTAssertEqual(settings.status, 0, settings.error)
+        XCTAssertTrue(settings.error.contains("NOWCAST_CONV=fast not understood; expected auto or gemm"), settings.error)
+        XCTAssertTrue(settings.error.contains("NOWCAST_TENSOR_CACHE_MB=lots not understood"), settings.error)
+        XCTAssertTrue(settings.output.contains("oneDNN"), settings.output)
     }
 }
 

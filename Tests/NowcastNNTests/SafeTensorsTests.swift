@@ -67,6 +67,21 @@ final class SafeTensorsTests: XCTestCase {
         wrong.append(Data([0, 0]))
         try wrong.write(to: URL(fileURLWithPath: dir + "/half.safetensors"))
         XCTAssertThrowsError(try SafeTensors.read(dir + "/half.safetensors")) { XCTAssertTrue("\($0)".contains("F16")) }
+        // Headers that would make a careless reader allocate a negative or enormous array, or read
+        // past the end: each one a clear error.
+        for (n, entry) in [#"{"dtype": "F32", "shape": [-1], "data_offsets": [4, 0]}"#,
+                           #"{"dtype": "F32", "shape": [4611686018427387904, 4], "data_offsets": [0, 0]}"#,
+                           #"{"dtype": "F32", "shape": [2], "data_offsets": [0, 9223372036854775800]}"#,
+                           #"{"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}"#].enumerated() {
+            var hostile = Data()
+            let header = Data("{\"w\": \(entry)}".utf8)
+            withUnsafeBytes(of: UInt64(header.count).littleEndian) { hostile.append(contentsOf: $0) }
+            hostile.append(header)
+            hostile.append(Data([0, 0, 0, 0]))
+            let path = dir + "/hostile\(n).safetensors"
+            try hostile.write(to: URL(fileURLWithPath: path))
+            XCTAssertThrowsError(try SafeTensors.read(path)) { XCTAssertTrue("\($0)".contains("data_offsets"), "\($0)") }
+        }
         XCTAssertThrowsError(try SafeTensors.write([("a", Tensor(shape: [1])), ("a", Tensor(shape: [1]))], to: dir + "/dup.safetensors"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/dup.safetensors"))
     }

@@ -62,8 +62,14 @@ public enum SafeTensors {
                 throw FormatError(path: path, detail: "entry '\(name)' lacks dtype, shape or data_offsets")
             }
             guard dtype == "F32" else { throw FormatError(path: path, detail: "tensor '\(name)' is \(dtype); only F32 is read") }
-            let count = shape.reduce(1, *)
-            guard offsets[0] >= 0, offsets[1] - offsets[0] == count * 4, start + offsets[1] <= data.count else {
+            // Sizes come from the file: checked for negative values and overflow before any use.
+            let count = shape.reduce(Optional(1)) { total, length in
+                guard let total, length >= 0 else { return nil }
+                let (product, overflow) = total.multipliedReportingOverflow(by: length)
+                return overflow ? nil : product
+            }
+            guard let count, count <= (data.count - start) / 4, offsets[0] >= 0, offsets[1] >= offsets[0],
+                  offsets[1] <= data.count - start, offsets[1] - offsets[0] == count * 4 else {
                 throw FormatError(path: path, detail: "tensor '\(name)': data_offsets \(offsets) do not fit shape \(shape) or the file")
             }
             var values = [Float](repeating: 0, count: count)

@@ -19,6 +19,9 @@ public struct Conv2DGeometry: Hashable, Sendable {
         (batch, inChannels, height, width) = (input[0], input[1], input[2], input[3])
         (outChannels, kernelHeight, kernelWidth) = (weight[0], weight[2], weight[3])
         (self.stride, self.padding, self.dilation) = (stride, padding, dilation)
+        guard input.allSatisfy({ $0 > 0 }), weight.allSatisfy({ $0 > 0 }) else {
+            throw TensorError.invalidShape(operation: "conv2d", shape: input, expected: "positive sizes (weights \(weight))")
+        }
         guard stride >= 1, padding >= 0, dilation >= 1, outHeight >= 1, outWidth >= 1 else {
             throw TensorError.invalidShape(operation: "conv2d", shape: input,
                                            expected: "room for a \(kernelHeight)x\(kernelWidth) kernel (stride \(stride), padding \(padding), dilation \(dilation))")
@@ -116,10 +119,10 @@ extension Variable {
                                                                           dx: dxp, dw: dwp, db: dbp) }
                             ?? plan.backward(x: xp.baseAddress!, w: wp.baseAddress!, dy: gp.baseAddress!, dx: dxp, dw: dwp, db: dbp)
                         if done { return }
+                        // oneDNN failed (it may have written part): start the gradients afresh.
+                        dwp?.update(repeating: 0, count: w.count)
+                        dbp?.update(repeating: 0, count: g.outChannels)
                     }
-                    // oneDNN failed (it may have written part): start the gradients afresh.
-                    dwp?.update(repeating: 0, count: w.count)
-                    dbp?.update(repeating: 0, count: g.outChannels)
                     Conv2DGEMM.backward(g, x: xp.baseAddress!, w: wp.baseAddress!, dy: gp.baseAddress!, dx: dxp, dw: dwp, db: dbp)
                 } } }
             } } }

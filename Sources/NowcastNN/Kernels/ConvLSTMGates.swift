@@ -13,7 +13,7 @@
 extension Variable {
     public static func convLSTMGates(_ gates: Variable, previousCell: Variable, bias: Variable? = nil) throws -> (hidden: Variable, cell: Variable) {
         let s = gates.shape
-        guard s.count == 4, s[1] % 4 == 0, previousCell.shape == [s[0], s[1] / 4, s[2], s[3]] else {
+        guard s.count == 4, s.allSatisfy({ $0 > 0 }), s[1] % 4 == 0, previousCell.shape == [s[0], s[1] / 4, s[2], s[3]] else {
             throw TensorError.shapeMismatch(operation: "convLSTMGates", left: gates.shape, right: previousCell.shape)
         }
         if let bias, bias.shape != [s[1]] { throw TensorError.shapeMismatch(operation: "convLSTMGates bias", left: bias.shape, right: [s[1]]) }

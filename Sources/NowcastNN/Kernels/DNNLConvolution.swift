@@ -3,13 +3,15 @@ import Foundation
 
 /// Convolutions through oneDNN (Debian's `libdnnl`, C API): its JIT kernels for AVX-512/AVX2 run a
 /// 3x3 convolution at 400-500 GFLOP/s on two cores where im2col + sgemm reaches 120-370 (worst on
-/// the few-channel, large-image layers of a U-Net). They want channels-last data, so each pass
-/// reorders NCHW to NHWC and back around the kernel (oneDNN reorders, parallel); weights are
-/// reordered to the kernel's own blocked layout each call (they change every step).
+/// the few-channel, large-image layers of a U-Net). They want channels-last data: inputs are
+/// reordered from NCHW to NHWC unless the caller has an NHWC copy already (`conv2d` keeps them with
+/// the tensors), outputs are left in both layouts, gradients are reordered both ways (oneDNN
+/// reorders, parallel); weights are reordered to the kernel's own blocked layout each call (they
+/// change every step).
 ///
 /// A plan holds the primitives for one geometry, bias and activation; plans are made on first use
 /// and cached. Where oneDNN cannot make a primitive, `plan(for:)` returns nil and the caller uses
-/// `Conv2DGEMM`.
+/// `Conv2DGEMM`. One lock serialises plan creation and every call (they share scratch buffers).
 final class DNNLConvolution {
     /// The CPU engine and an in-order stream, or nil when oneDNN cannot start.
     private static let context: (engine: dnnl_engine_t, stream: dnnl_stream_t)? = {
@@ -29,9 +31,11 @@ final class DNNLConvolution {
     nonisolated(unsafe) private static var plans: [Key: DNNLConvolution?] = [:]
     private static let lock = NSLock()
 
-    /// Whether convolutions use oneDNN: yes unless `NOWCAST_CONV=gemm` is set (benchmarks and tests
-    /// compare the two) or oneDNN cannot start.
-    static let enabled: Bool = ProcessInfo.processInfo.environment["NOWCAST_CONV"] != "gemm" && context != nil
+    /// Whether convolutions use oneDNN: yes (`NOWCAST_CONV=auto`, the default) unless `NOWCAST_CONV=gemm`
+    /// is set (benchmarks compare the two) or oneDNN cannot start.
+    static let enabled: Bool = EngineSetting.read("NOWCAST_CONV", expected: "auto or gemm", default: true) {
+        ["auto": true, "gemm": false][$0]
+    } && context != nil
 
     /// Whether oneDNN is the faster kernel for a geometry. Measured on two AVX-512 cores (`nowcast
     /// bench conv`): oneDNN wins 1.3-3x on every 3x3 layer of the U-Net, but loses up to 35% in the
@@ -48,12 +52,12 @@ final class DNNLConvolution {
     static func plan(for geometry: Conv2DGeometry, bias: Bool, activation: ConvActivation) -> DNNLConvolution? {
         guard enabled, prefers(geometry) else { return nil }
         let key = Key(geometry: geometry, bias: bias, activation: activation)
-        lock.lock()
-        defer { lock.unlock() }
-        if let cached = plans[key] { return cached }
-        let made = DNNLConvolution(key)
-        plans[key] = .some(made)
-        return made
+        return locked {
+            if let cached = plans[key] { return cached }
+            let made = DNNLConvolution(key)
+            plans[key] = .some(made)
+            return made
+        }
     }
 
     /// oneDNN's version and the implementation it chose for a typical layer (for benchmark reports).
@@ -73,7 +77,6 @@ final class DNNLConvolution {
     private var channelsLast: (x: dnnl_memory_desc_t, y: dnnl_memory_desc_t)
     private var kernelWeights: (forward: dnnl_memory_desc_t, backwardData: dnnl_memory_desc_t, backwardWeights: dnnl_memory_desc_t)
     private var biasDescriptor: dnnl_memory_desc_t
-    private var owned: [dnnl_primitive_t] = []
     private var reorders: [String: dnnl_primitive_t] = [:]
 
     /// A plan for `geometry` (no bias, no activation) whether or not oneDNN is preferred for it:
@@ -140,7 +143,6 @@ final class DNNLConvolution {
         }
         guard let f = primitives[0], let d = primitives[1], let w = primitives[2] else { return nil }
         (forwardPrimitive, backwardDataPrimitive, backwardWeightsPrimitive) = (f, d, w)
-        owned = [f, d, w]
         plain = (px, pw, py)
         channelsLast = (cx, cy)
         kernelWeights = (fw, dw, ww)
@@ -148,11 +150,11 @@ final class DNNLConvolution {
     }
 
     deinit {
-        owned.forEach { dnnl_primitive_destroy($0) }
+        [forwardPrimitive, backwardDataPrimitive, backwardWeightsPrimitive].forEach { dnnl_primitive_destroy($0) }
         reorders.values.forEach { dnnl_primitive_destroy($0) }
     }
 
-    /// A memory object over `pointer` described by `md` (nil when `md` needs no buffer).
+    /// A memory object over `pointer` described by `md` (nil when oneDNN refuses).
     private func memory(_ md: dnnl_memory_desc_t, _ pointer: UnsafeMutableRawPointer) -> dnnl_memory_t? {
         guard let (engine, _) = Self.context else { return nil }
         var md = md, memory: dnnl_memory_t?
@@ -181,15 +183,21 @@ final class DNNLConvolution {
             target.copyMemory(from: source, byteCount: dnnl_memory_desc_get_size(&from))
             return true
         }
-        if reorders[name] == nil {
-            guard let (engine, _) = Self.context else { return false }
-            var pd: dnnl_primitive_desc_t?, primitive: dnnl_primitive_t?
-            guard dnnl_reorder_primitive_desc_create(&pd, &from, engine, &to, engine, nil) == dnnl_success, let pd else { return false }
-            defer { dnnl_primitive_desc_destroy(pd) }
-            guard dnnl_primitive_create(&primitive, pd) == dnnl_success, let primitive else { return false }
-            reorders[name] = primitive
-        }
-        return run(reorders[name]!, [(DNNL_ARG_FROM, source, from), (DNNL_ARG_TO, target, to)])
+        guard let primitive = reorderPrimitive(name, from: from, to: to) else { return false }
+        return run(primitive, [(DNNL_ARG_FROM, source, from), (DNNL_ARG_TO, target, to)])
+    }
+
+    /// The reorder primitive called `name`, made on first use; nil when oneDNN cannot make it.
+    private func reorderPrimitive(_ name: String, from: dnnl_memory_desc_t, to: dnnl_memory_desc_t) -> dnnl_primitive_t? {
+        if let made = reorders[name] { return made }
+        guard let (engine, _) = Self.context else { return nil }
+        var from = from, to = to
+        var pd: dnnl_primitive_desc_t?, primitive: dnnl_primitive_t?
+        guard dnnl_reorder_primitive_desc_create(&pd, &from, engine, &to, engine, nil) == dnnl_success, let pd else { return nil }
+        defer { dnnl_primitive_desc_destroy(pd) }
+        guard dnnl_primitive_create(&primitive, pd) == dnnl_success, let primitive else { return nil }
+        reorders[name] = primitive
+        return primitive
     }
 
     /// Bytes a descriptor's buffer needs.
@@ -208,8 +216,43 @@ final class DNNLConvolution {
     /// it; the output is left in NHWC in `yc` and in NCHW in `y`. False when oneDNN failed.
     func forward(x: UnsafePointer<Float>, xc: UnsafeMutableRawPointer, xcReady: Bool, w: UnsafePointer<Float>, b: UnsafePointer<Float>?,
                  yc: UnsafeMutableRawPointer, y: UnsafeMutablePointer<Float>) -> Bool {
-        Self.lock.lock()
-        defer { Self.lock.unlock() }
+        Self.locked { forwardLocked(x: x, xc: xc, xcReady: xcReady, w: w, b: b, yc: yc, y: y) }
+    }
+
+    /// `y = act(conv(x, w) + b)` in NCHW, the NHWC copies in scratch buffers.
+    func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) -> Bool {
+        Self.locked {
+            forwardLocked(x: x, xc: ScratchSlots.buffer(0, bytes: bytes(channelsLast.x)), xcReady: false, w: w, b: b,
+                          yc: ScratchSlots.buffer(1, bytes: bytes(channelsLast.y)), y: y)
+        }
+    }
+
+    /// Gradients for `dy` (NCHW) with the input `xc` in NHWC: `dx` overwritten when given, `dw` and
+    /// `db` overwritten when given. False when oneDNN failed.
+    func backward(xc: UnsafeMutableRawPointer, w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                  dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?) -> Bool {
+        Self.locked { backwardLocked(xc: xc, w: w, dy: dy, dx: dx, dw: dw, db: db) }
+    }
+
+    /// Gradients for `dy` with the input `x` in NCHW (reordered into a scratch buffer).
+    func backward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                  dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?) -> Bool {
+        Self.locked {
+            let xc = ScratchSlots.buffer(0, bytes: bytes(channelsLast.x))
+            return reorder("x", from: plain.x, to: channelsLast.x, UnsafeMutableRawPointer(mutating: x), xc)
+                && backwardLocked(xc: xc, w: w, dy: dy, dx: dx, dw: dw, db: db)
+        }
+    }
+
+    private static func locked<R>(_ body: () -> R) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
+    }
+
+    /// The forward pass; the lock is held (scratch slot 2 holds the kernel's weights).
+    private func forwardLocked(x: UnsafePointer<Float>, xc: UnsafeMutableRawPointer, xcReady: Bool, w: UnsafePointer<Float>,
+                               b: UnsafePointer<Float>?, yc: UnsafeMutableRawPointer, y: UnsafeMutablePointer<Float>) -> Bool {
         let wk = ScratchSlots.buffer(2, bytes: bytes(kernelWeights.forward))
         guard xcReady || reorder("x", from: plain.x, to: channelsLast.x, UnsafeMutableRawPointer(mutating: x), xc),
               reorder("w.forward", from: plain.w, to: kernelWeights.forward, UnsafeMutableRawPointer(mutating: w), wk) else { return false }
@@ -218,18 +261,9 @@ final class DNNLConvolution {
         return run(forwardPrimitive, arguments) && reorder("y", from: channelsLast.y, to: plain.y, yc, UnsafeMutableRawPointer(y))
     }
 
-    /// `y = act(conv(x, w) + b)` in NCHW, through scratch buffers.
-    func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) -> Bool {
-        let (xc, yc) = lockedScratch { (ScratchSlots.buffer(0, bytes: bytes(channelsLast.x)), ScratchSlots.buffer(1, bytes: bytes(channelsLast.y))) }
-        return forward(x: x, xc: xc, xcReady: false, w: w, b: b, yc: yc, y: y)
-    }
-
-    /// Gradients for `dy` (NCHW) with the input `xc` in NHWC: `dx` overwritten when given, `dw` and
-    /// `db` overwritten when given.
-    func backward(xc: UnsafeMutableRawPointer, w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                  dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?) -> Bool {
-        Self.lock.lock()
-        defer { Self.lock.unlock() }
+    /// The backward passes; the lock is held (scratch slots 1-4 hold dy, weights, bias and dx).
+    private func backwardLocked(xc: UnsafeMutableRawPointer, w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                                dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?) -> Bool {
         let dyc = ScratchSlots.buffer(1, bytes: bytes(channelsLast.y))
         guard reorder("dy", from: plain.y, to: channelsLast.y, UnsafeMutableRawPointer(mutating: dy), dyc) else { return false }
         if let dx {
@@ -248,20 +282,6 @@ final class DNNLConvolution {
             if let db { db.update(from: dbc.assumingMemoryBound(to: Float.self), count: geometry.outChannels) }
         }
         return true
-    }
-
-    /// Gradients for `dy` with the input `x` in NCHW (reordered through a scratch buffer).
-    func backward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                  dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?) -> Bool {
-        let xc = lockedScratch { ScratchSlots.buffer(0, bytes: bytes(channelsLast.x)) }
-        guard lockedScratch({ reorder("x", from: plain.x, to: channelsLast.x, UnsafeMutableRawPointer(mutating: x), xc) }) else { return false }
-        return backward(xc: xc, w: w, dy: dy, dx: dx, dw: dw, db: db)
-    }
-
-    private func lockedScratch<R>(_ body: () -> R) -> R {
-        Self.lock.lock()
-        defer { Self.lock.unlock() }
-        return body()
     }
 }
 

@@ -80,9 +80,9 @@ extension FastMath {
     /// bodies only (see `vectorSplit`).
     @inline(__always)
     static func forEachVector(_ range: Range<Int>, _ body: (_ k: Int, _ lanes: Int) -> Void) {
-        var k = range.lowerBound
-        while k + 8 <= range.upperBound { body(k, 8); k += 8 }
-        if k < range.upperBound { body(k, range.upperBound - k) }
+        let (vectors, tail) = vectorSplit(range)
+        for k in vectors { body(k, 8) }
+        if !tail.isEmpty { body(tail.lowerBound, tail.count) }
     }
 }
 

@@ -82,9 +82,11 @@ struct BilinearTap {
 
     /// Adds `value` times each neighbour's weight to the neighbours inside `gradient`.
     func scatter(_ value: Float, into gradient: UnsafeMutablePointer<Float>) {
-        for (y, x, weight) in [(y0, x0, (1 - ay) * (1 - ax)), (y0, x0 + 1, (1 - ay) * ax), (y0 + 1, x0, ay * (1 - ax)), (y0 + 1, x0 + 1, ay * ax)]
-        where inside(y, x) {
-            gradient[y * width + x] += value * weight
-        }
+        // Four calls, not a loop over an array literal: this runs per pixel and channel.
+        @inline(__always) func add(_ y: Int, _ x: Int, _ weight: Float) { if inside(y, x) { gradient[y * width + x] += value * weight } }
+        add(y0, x0, (1 - ay) * (1 - ax))
+        add(y0, x0 + 1, (1 - ay) * ax)
+        add(y0 + 1, x0, ay * (1 - ax))
+        add(y0 + 1, x0 + 1, ay * ax)
     }
 }

@@ -9,8 +9,10 @@ import Foundation
 /// next step takes again, so the cache adds little to the peak.
 final class TensorBufferCache: @unchecked Sendable {
     static let shared = TensorBufferCache(budget: {
-        if let megabytes = ProcessInfo.processInfo.environment["NOWCAST_TENSOR_CACHE_MB"].flatMap(Int.init) { return max(0, megabytes) << 20 }
-        return min(8 << 30, Int(ProcessInfo.processInfo.physicalMemory / 4))
+        let quarter = min(8 << 30, Int(ProcessInfo.processInfo.physicalMemory / 4))
+        return EngineSetting.read("NOWCAST_TENSOR_CACHE_MB", expected: "a whole number of megabytes (0 turns the cache off)", default: quarter) {
+            Int($0).flatMap { (0...(1 << 30)).contains($0) ? $0 << 20 : nil }
+        }
     }())
 
     /// Buffers smaller than this go straight to the system allocator.
