@@ -22,6 +22,8 @@ let package = Package(
         .library(name: "NowcastData", targets: ["NowcastData"]),
         .library(name: "NowcastNN", targets: ["NowcastNN"]),
         .library(name: "NowcastModels", targets: ["NowcastModels"]),
+        .library(name: "NowcastVerify", targets: ["NowcastVerify"]),
+        .library(name: "NowcastTrain", targets: ["NowcastTrain"]),
         .executable(name: "nowcast", targets: ["nowcast"]),
     ],
     dependencies: [
@@ -40,14 +42,17 @@ let package = Package(
         .target(name: "NowcastData", dependencies: ["NowcastIO", "Yams"]),
         .target(name: "NowcastNN", dependencies: ["NowcastCore", "CBLAS", "CDNNL"], swiftSettings: vectorSettings),
         .target(name: "NowcastModels", dependencies: ["NowcastNN", "NowcastCore"]),
+        .target(name: "NowcastVerify"),
+        .target(name: "NowcastTrain", dependencies: ["NowcastData", "NowcastIO", "NowcastModels", "NowcastNN", "NowcastVerify"]),
         .executableTarget(
             name: "nowcast",
-            dependencies: ["NowcastIO", "NowcastData", "NowcastNN", "NowcastModels", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["NowcastIO", "NowcastData", "NowcastNN", "NowcastModels", "NowcastTrain", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "NowcastIOTests", dependencies: ["NowcastIO"]),
         .testTarget(name: "NowcastDataTests", dependencies: ["NowcastData", "NowcastIO"]),
         .testTarget(name: "NowcastNNTests", dependencies: ["NowcastNN"]),
         .testTarget(name: "NowcastModelsTests", dependencies: ["NowcastModels", "NowcastNN"]),
+        .testTarget(name: "NowcastTrainTests", dependencies: ["NowcastTrain", "NowcastData", "NowcastIO", "NowcastModels", "NowcastNN", "NowcastVerify"]),
         .testTarget(name: "NowcastCLITests", dependencies: ["NowcastIO"]),
     ],
     swiftLanguageModes: [.v5]

@@ -84,13 +84,9 @@ public final class RecurrentNowcaster {
                 Variable(Tensor(shape: [config.channels]), requiresGrad: true))
     }
 
-    /// Every parameter, in a fixed order (optimiser state and weight files follow it).
-    public var parameters: [Variable] { namedVariables.map(\.variable) }
-
-    /// Named parameters for weight files (the reference ConvLSTM's names are PyTorch's).
-    public var namedParameters: [(name: String, tensor: Tensor)] { namedVariables.map { ($0.name, $0.variable.value) } }
-
-    private var namedVariables: [(name: String, variable: Variable)] {
+    /// Named parameters in a fixed order (optimiser state and weight files follow it); the reference
+    /// ConvLSTM's names are PyTorch's.
+    public var namedVariables: [(name: String, variable: Variable)] {
         cells.enumerated().flatMap { k, cell -> [(String, Variable)] in
             let gates = config.cell == .lstm ? "conv" : "gates"
             var list = [("cells.\(k).\(gates).weight", cell.gates.weight), ("cells.\(k).\(gates).bias", cell.gates.bias)]

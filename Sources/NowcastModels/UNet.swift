@@ -70,9 +70,13 @@ public final class UNet {
         conv("head", cin, config.outputChannels, 1)
     }
 
-    public var parameters: [Variable] { layers.flatMap { [$0.weight, $0.bias] } }
-    public var namedParameters: [(name: String, tensor: Tensor)] {
-        layers.flatMap { [("\($0.name).weight", $0.weight.value), ("\($0.name).bias", $0.bias.value)] }
+    /// Every parameter, in the order of `namedVariables`.
+    public var parameters: [Variable] { namedVariables.map(\.variable) }
+    /// Named parameter values for weight files.
+    public var namedParameters: [(name: String, tensor: Tensor)] { namedVariables.map { ($0.name, $0.variable.value) } }
+    /// Named parameters in a fixed order (optimiser state and weight files follow it).
+    public var namedVariables: [(name: String, variable: Variable)] {
+        layers.flatMap { [("\($0.name).weight", $0.weight), ("\($0.name).bias", $0.bias)] }
     }
 
     public func callAsFunction(_ x: Variable) throws -> Variable {

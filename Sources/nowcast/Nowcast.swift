@@ -9,7 +9,7 @@ struct Nowcast: ParsableCommand {
         commandName: "nowcast",
         abstract: "Precipitation nowcasting toolkit: read radar archives, make training sets, train models, write forecasts.",
         version: "0.1.0",
-        subcommands: [Inspect.self, Synth.self, Convert.self, Stats.self, Bench.self]
+        subcommands: [Inspect.self, Synth.self, Convert.self, Stats.self, Train.self, Bench.self]
     )
 
     /// Parses and runs; a failure of the work itself prints one line on stderr and exits 1.

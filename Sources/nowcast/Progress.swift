@@ -11,16 +11,20 @@ final class Progress {
     private var lastDecile = -1
     private lazy var lastDraw = started
 
-    init(_ label: String, total: Int, unit: String) {
+    private let initial: Int
+
+    /// A job of `total` items, of which `initial` were done before (a resumed job).
+    init(_ label: String, total: Int, unit: String, initial: Int = 0) {
         self.label = label
         self.total = max(1, total)
         self.unit = unit
+        self.initial = initial
     }
 
-    /// Reports that `done` items are finished.
-    func update(_ done: Int) {
+    /// Reports that `done` items are finished; `detail` (e.g. the loss) is shown after the rate.
+    func update(_ done: Int, detail: String = "") {
         let elapsed = Date().timeIntervalSince(started)
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let rate = elapsed > 0 ? Double(done - initial) / elapsed : 0
         let eta = rate > 0 ? Double(total - done) / rate : 0
         if isTerminal {
             guard done == total || Date().timeIntervalSince(lastDraw) > 0.1 else { return }
@@ -28,7 +32,8 @@ final class Progress {
             let width = 30
             let filled = width * done / total
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-            let line = String(format: "\r%@ [%@] %d/%d %@  %.1f %@/s  ETA %@", label, bar, done, total, unit, rate, unit, Self.clock(eta))
+            let line = String(format: "\r%@ [%@] %d/%d %@  %.1f %@/s  ETA %@%@\u{1B}[K", label, bar, done, total, unit, rate, unit, Self.clock(eta),
+                              detail.isEmpty ? "" : "  " + detail)
             FileHandle.standardError.write(Data(line.utf8))
             if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
         } else {
@@ -36,7 +41,8 @@ final class Progress {
             guard done == total || (decile != lastDecile && Date().timeIntervalSince(lastDraw) >= 2) else { return }
             lastDecile = decile
             lastDraw = Date()
-            printError(String(format: "%@: %d/%d %@ (%.1f %@/s, ETA %@)", label, done, total, unit, rate, unit, Self.clock(eta)))
+            printError(String(format: "%@: %d/%d %@ (%.1f %@/s, ETA %@)%@", label, done, total, unit, rate, unit, Self.clock(eta),
+                              detail.isEmpty ? "" : " " + detail))
         }
     }
 

@@ -1,6 +1,5 @@
 import Foundation
 import NowcastIO
-import Yams
 
 /// Configuration of `nowcast convert`, from YAML or JSON (every key also has a command-line flag).
 /// Keys are snake_case; an unknown key or a value of the wrong type is an error naming the key.
@@ -67,61 +66,12 @@ public struct ConvertConfig: Codable, Equatable, Sendable {
 
     /// Loads a YAML or JSON config file.
     public static func load(path: String) throws -> ConvertConfig {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError("\(path): no such config file") }
-        return try parse(String(decoding: data, as: UTF8.self), source: path)
+        try ConfigFile.load(ConvertConfig.self, path: path, knownKeys: knownKeys)
     }
 
     /// Parses YAML or JSON text; `source` names it in errors.
     public static func parse(_ text: String, source: String) throws -> ConvertConfig {
-        let tree: Any?
-        do { tree = try Yams.load(yaml: text) } catch {
-            throw ConfigError("\(source): not valid YAML or JSON (\(oneLine(error)))")
-        }
-        guard let root = tree as? [String: Any] else { throw ConfigError("\(source): expected a mapping of keys at the top level") }
-        try checkKeys(root, section: "", source: source)
-        do {
-            return try YAMLDecoder().decode(ConvertConfig.self, from: text)
-        } catch let error as DecodingError {
-            throw ConfigError("\(source): \(describe(error))")
-        }
-    }
-
-    private static func checkKeys(_ mapping: [String: Any], section: String, source: String) throws {
-        let known = knownKeys[section] ?? []
-        for key in mapping.keys.sorted() {
-            let path = section.isEmpty ? key : "\(section).\(key)"
-            guard known.contains(key) else {
-                throw ConfigError("\(source): unknown key '\(path)'; known keys\(section.isEmpty ? "" : " of '\(section)'"): \(known.sorted().joined(separator: ", "))")
-            }
-            if knownKeys[key] != nil, section.isEmpty {
-                guard let nested = mapping[key] as? [String: Any] else { throw ConfigError("\(source): key '\(key)' must be a mapping") }
-                try checkKeys(nested, section: key, source: source)
-            }
-        }
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            let keys = context.codingPath.map(\.stringValue).filter { !$0.isEmpty }
-            return keys.isEmpty ? "the top level" : "key '\(keys.joined(separator: "."))'"
-        }
-        switch error {
-        case let .typeMismatch(type, context): return "\(path(context)): expected \(typeName(type))"
-        case let .valueNotFound(type, context): return "\(path(context)): expected \(typeName(type)), found nothing"
-        case let .keyNotFound(key, context): return "\(path(context)): missing key '\(key.stringValue)'"
-        case let .dataCorrupted(context): return "\(path(context)): \(context.debugDescription)"
-        @unknown default: return "\(error)"
-        }
-    }
-
-    private static func typeName(_ type: Any.Type) -> String {
-        switch type {
-        case is Int.Type, is UInt64.Type: return "a whole number"
-        case is Double.Type: return "a number"
-        case is Bool.Type: return "true or false"
-        case is String.Type: return "text"
-        default: return "\(type)".contains("Array") ? "a list" : "\(type)"
-        }
+        try ConfigFile.decode(ConvertConfig.self, from: text, source: source, knownKeys: knownKeys)
     }
 
     /// Checks every value; errors name the key.
@@ -197,9 +147,4 @@ extension SplitSpec {
                   test: try c.decodeIfPresent(Double.self, forKey: .test) ?? d.test,
                   seed: try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed)
     }
-}
-
-/// An error's description on one line.
-func oneLine(_ error: Error) -> String {
-    String(describing: error).split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
 }

@@ -80,9 +80,11 @@ public final class BatchStream {
         return options.dropLast ? n / options.batchSize : (n + options.batchSize - 1) / options.batchSize
     }
 
-    /// Starts streaming epoch `epoch` (0-based) on a background thread.
-    public func epoch(_ epoch: Int) -> BatchIterator {
-        BatchIterator(store: store, options: options, epoch: epoch)
+    /// Starts streaming epoch `epoch` (0-based) on a background thread. `skippingBatches` leaves out
+    /// the epoch's first batches without assembling them (a resumed run continues mid-epoch); the
+    /// batches after them are the same as in a full pass.
+    public func epoch(_ epoch: Int, skippingBatches: Int = 0) -> BatchIterator {
+        BatchIterator(store: store, options: options, epoch: epoch, skip: skippingBatches)
     }
 }
 
@@ -96,10 +98,10 @@ public final class BatchIterator {
     private var finished = false
     private let capacity: Int
 
-    init(store: SampleStore, options: BatchStreamOptions, epoch: Int) {
+    init(store: SampleStore, options: BatchStreamOptions, epoch: Int, skip: Int) {
         capacity = options.prefetch
         let thread = Thread { [weak self] in
-            Self.produce(store: store, options: options, epoch: epoch) { item in self?.push(item) ?? false }
+            Self.produce(store: store, options: options, epoch: epoch, skip: skip) { item in self?.push(item) ?? false }
         }
         thread.name = "nowcast.batchstream"
         thread.start()
@@ -138,7 +140,7 @@ public final class BatchIterator {
         return true
     }
 
-    private static func produce(store: SampleStore, options: BatchStreamOptions, epoch: Int, emit: (Item) -> Bool) {
+    private static func produce(store: SampleStore, options: BatchStreamOptions, epoch: Int, skip: Int, emit: (Item) -> Bool) {
         let layout = store.manifest.layout
         let size = layout.sampleValues
         var random = SeededGenerator(seed: options.seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
@@ -147,7 +149,11 @@ public final class BatchIterator {
         if shuffling { shards.shuffle(using: &random) }
         var buffer: [[Float]] = []
         var pending: [[Float]] = []
-        func flush(_ samples: [[Float]]) -> Bool { emit(.batch(makeBatch(samples, layout: layout, missing: options.missingValue))) }
+        var skipping = max(0, skip)
+        func flush(_ samples: [[Float]]) -> Bool {
+            if skipping > 0 { skipping -= 1; return true }
+            return emit(.batch(makeBatch(samples, layout: layout, missing: options.missingValue)))
+        }
         func take(_ sample: [Float]) -> Bool {
             pending.append(sample)
             guard pending.count == options.batchSize else { return true }

@@ -42,4 +42,16 @@ public final class AtomicOutput {
     }
 
     deinit { discard() }
+
+    /// Writes `data` to `path` atomically (temporary file beside it, then rename).
+    public static func write(_ data: Data, to path: String) throws {
+        let output = try AtomicOutput(destination: path)
+        do {
+            try data.write(to: URL(fileURLWithPath: output.temporaryPath))
+            try output.commit()
+        } catch {
+            output.discard()
+            throw error
+        }
+    }
 }

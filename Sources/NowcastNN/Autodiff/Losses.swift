@@ -24,10 +24,10 @@ extension Variable {
         try weightedLoss("weightedMeanAbsoluteError", target, weights: weights, value: { abs($0) }, derivative: { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) })
     }
 
-    /// Mean of `log(cosh(d))`: quadratic for small errors, linear for large ones; computed as
-    /// `|d| + log1p(exp(-2|d|)) - log 2`, which does not overflow.
-    public func logCoshError(_ target: Variable) throws -> Variable {
-        try weightedLoss("logCoshError", target, weights: nil, value: { d in abs(d) + log1p(Foundation.exp(-2 * abs(d))) - 0.6931472 },
+    /// Mean of `log(cosh(d))` (times `weights` when given): quadratic for small errors, linear for
+    /// large ones; computed as `|d| + log1p(exp(-2|d|)) - log 2`, which does not overflow.
+    public func logCoshError(_ target: Variable, weights: Tensor? = nil) throws -> Variable {
+        try weightedLoss("logCoshError", target, weights: weights, value: { d in abs(d) + log1p(Foundation.exp(-2 * abs(d))) - 0.6931472 },
                          derivative: { Foundation.tanh($0) })
     }
 

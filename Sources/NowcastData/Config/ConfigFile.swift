@@ -1,0 +1,72 @@
+import Foundation
+import Yams
+
+/// Reading YAML or JSON configuration files into `Decodable` structs: unknown keys, wrong types and
+/// bad syntax become one `ConfigError` line naming the file and the key.
+public enum ConfigFile {
+    /// Decodes `text`; `knownKeys` maps a section (`""` for the top level, `"model"` for a nested
+    /// mapping) to the keys it may hold. A key that has an entry of its own is a nested section.
+    public static func decode<T: Decodable>(_ type: T.Type, from text: String, source: String,
+                                           knownKeys: [String: Set<String>]) throws -> T {
+        let tree: Any?
+        do { tree = try Yams.load(yaml: text) } catch {
+            throw ConfigError("\(source): not valid YAML or JSON (\(oneLine(error)))")
+        }
+        guard let root = tree as? [String: Any] else { throw ConfigError("\(source): expected a mapping of keys at the top level") }
+        try checkKeys(root, section: "", source: source, knownKeys: knownKeys)
+        do {
+            return try YAMLDecoder().decode(T.self, from: text)
+        } catch let error as DecodingError {
+            throw ConfigError("\(source): \(describe(error))")
+        }
+    }
+
+    /// Reads and decodes a config file.
+    public static func load<T: Decodable>(_ type: T.Type, path: String, knownKeys: [String: Set<String>]) throws -> T {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError("\(path): no such config file") }
+        return try decode(type, from: String(decoding: data, as: UTF8.self), source: path, knownKeys: knownKeys)
+    }
+
+    private static func checkKeys(_ mapping: [String: Any], section: String, source: String, knownKeys: [String: Set<String>]) throws {
+        let known = knownKeys[section] ?? []
+        for key in mapping.keys.sorted() {
+            let path = section.isEmpty ? key : "\(section).\(key)"
+            guard known.contains(key) else {
+                throw ConfigError("\(source): unknown key '\(path)'; known keys\(section.isEmpty ? "" : " of '\(section)'"): \(known.sorted().joined(separator: ", "))")
+            }
+            if knownKeys[path] != nil {
+                guard let nested = mapping[key] as? [String: Any] else { throw ConfigError("\(source): key '\(path)' must be a mapping") }
+                try checkKeys(nested, section: path, source: source, knownKeys: knownKeys)
+            }
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map(\.stringValue).filter { !$0.isEmpty }
+            return keys.isEmpty ? "the top level" : "key '\(keys.joined(separator: "."))'"
+        }
+        switch error {
+        case let .typeMismatch(type, context): return "\(path(context)): expected \(typeName(type))"
+        case let .valueNotFound(type, context): return "\(path(context)): expected \(typeName(type)), found nothing"
+        case let .keyNotFound(key, context): return "\(path(context)): missing key '\(key.stringValue)'"
+        case let .dataCorrupted(context): return "\(path(context)): \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type, is UInt64.Type: return "a whole number"
+        case is Double.Type, is Float.Type: return "a number"
+        case is Bool.Type: return "true or false"
+        case is String.Type: return "text"
+        default: return "\(type)".contains("Array") ? "a list" : "\(type)"
+        }
+    }
+}
+
+/// An error's description on one line.
+func oneLine(_ error: Error) -> String {
+    String(describing: error).split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+}

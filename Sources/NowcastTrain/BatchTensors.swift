@@ -1,0 +1,83 @@
+import NowcastData
+import NowcastNN
+
+/// A batch as the model and the loss take it: inputs with missing values filled, targets with
+/// missing values zeroed and a mask of the valid ones, and the persistence forecast beside them.
+struct BatchTensors {
+    /// `[N, T_in, 1, H, W]`, missing values replaced by the fill value.
+    let inputs: Tensor
+    /// `[N, T_out, 1, H, W]`, missing values replaced by 0 (masked out of losses).
+    let targets: Tensor
+    /// The targets as stored, NaN where missing.
+    let rawTargets: [Float]
+    /// 1 where the target is present, 0 where it is missing; nil when nothing is missing.
+    let mask: Tensor?
+    /// The last (filled) input frame repeated over the target frames: what persistence predicts.
+    let persistence: Tensor
+    /// The last input frame as stored (NaN where missing), per sample `[N, H, W]`.
+    let lastInputs: [Float]
+
+    init(_ batch: Batch, fill: Float) throws {
+        let (n, tIn, tOut, plane) = (batch.count, batch.inputFrames, batch.targetFrames, batch.height * batch.width)
+        inputs = try Tensor(shape: batch.inputShape, values: batch.inputs.map { $0.isNaN ? fill : $0 })
+        rawTargets = batch.targets
+        let missing = batch.targets.contains(where: \.isNaN)
+        targets = try Tensor(shape: batch.targetShape, values: missing ? batch.targets.map { $0.isNaN ? 0 : $0 } : batch.targets)
+        mask = missing ? try Tensor(shape: batch.targetShape, values: batch.targets.map { $0.isNaN ? 0 : 1 }) : nil
+        var last = [Float](repeating: 0, count: n * plane)
+        var repeated = [Float](repeating: 0, count: n * tOut * plane)
+        for b in 0..<n {
+            let source = (b * tIn + tIn - 1) * plane
+            for i in 0..<plane { last[b * plane + i] = batch.inputs[source + i] }
+            for t in 0..<tOut {
+                let target = (b * tOut + t) * plane
+                for i in 0..<plane { repeated[target + i] = last[b * plane + i].isNaN ? fill : last[b * plane + i] }
+            }
+        }
+        lastInputs = last
+        persistence = try Tensor(shape: batch.targetShape, values: repeated)
+    }
+}
+
+/// The training loss in the store's units: missing targets are left out (the mean runs over the
+/// present ones), and the weighted losses weight each target by its physical intensity.
+struct TrainingLoss {
+    let kind: TrainConfig.Loss
+    let intensityWeights: IntensityWeights
+    let transforms: TransformChain
+
+    /// The loss of `prediction` against the batch's targets.
+    func callAsFunction(_ prediction: Variable, _ batch: BatchTensors) throws -> Variable {
+        let target = Variable(batch.targets)
+        let weights = try self.weights(batch)
+        switch kind {
+        case .mse, .weightedMSE:
+            return try weights.map { try prediction.weightedMeanSquaredError(target, weights: $0) } ?? prediction.meanSquaredError(target)
+        case .mae, .weightedMAE:
+            return try weights.map { try prediction.weightedMeanAbsoluteError(target, weights: $0) } ?? prediction.meanAbsoluteError(target)
+        case .logcosh:
+            return try prediction.logCoshError(target, weights: weights)
+        }
+    }
+
+    /// Per-element weights (mask scaled so the mean runs over present targets, times intensity
+    /// weights), or nil when every weight would be 1.
+    private func weights(_ batch: BatchTensors) throws -> Tensor? {
+        let weighted = kind == .weightedMSE || kind == .weightedMAE
+        guard weighted || batch.mask != nil else { return nil }
+        var result: [Float]
+        if weighted {
+            var physical = batch.rawTargets
+            physical.withUnsafeMutableBufferPointer { transforms.inverse($0) }
+            result = try intensityWeights.weights(for: try Tensor(shape: batch.targets.shape, values: physical)).scalars
+        } else {
+            result = [Float](repeating: 1, count: batch.targets.count)
+        }
+        if let mask = batch.mask?.scalars {
+            let present = mask.reduce(0, +)
+            let scale = present > 0 ? Float(mask.count) / present : 0
+            for i in result.indices { result[i] *= mask[i] * scale }
+        }
+        return try Tensor(shape: batch.targets.shape, values: result)
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import NowcastData
+import NowcastIO
+import NowcastModels
+import NowcastNN
+
+/// The trained model of a run, `<run>/model/`: one weight file per ensemble member and a
+/// `manifest.json` holding everything needed to apply it to raw archive files: the architecture,
+/// the window lengths, the transform chain, the grid, the variable and the time step. Forecasting
+/// loads it as a whole.
+public struct EnsembleArtifact: Codable, Sendable {
+    /// One member's weights.
+    public struct Member: Codable, Sendable {
+        /// File name inside the model folder.
+        public var weights: String
+        public var seed: UInt64
+        /// The training step the weights come from.
+        public var step: Int
+        /// Its validation score (the run's selection score), when validation ran.
+        public var score: Double?
+    }
+
+    /// What the model expects of its inputs and produces.
+    public struct DataContract: Codable, Sendable {
+        /// Frames in and frames out.
+        public var inputFrames: Int
+        public var outputFrames: Int
+        /// Rows and columns of the model's fields (after coarsening, per patch).
+        public var ny: Int
+        public var nx: Int
+        /// Physical fields -> model units (fitted); the inverse brings forecasts back.
+        public var transforms: TransformChain
+        /// The value missing inputs take (model units).
+        public var missingInput: Float
+        /// Seconds between frames.
+        public var stepSeconds: Double
+        /// Source field: variable or quantity, and physical units.
+        public var variable: String?
+        public var quantity: String
+        public var units: String
+        /// Block-mean coarsening and patch size applied to the archive grid.
+        public var coarsen: Int
+        public var patchSize: Int?
+        /// The archive grid.
+        public var grid: GridSummary
+    }
+
+    /// Format name and version.
+    public var format = "nowcastkit-ensemble"
+    public var version = 1
+    /// The architecture.
+    public var model: ModelSpec
+    public var members: [Member]
+    public var data: DataContract
+    /// The training configuration, and the selection score.
+    public var training: TrainConfig
+    public var score: String
+
+    /// The artifact's manifest of a model folder (or of a run folder holding `model/`).
+    public static func load(_ folder: String) throws -> (artifact: EnsembleArtifact, folder: String) {
+        let model = FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent("manifest.json")) ? folder
+            : (folder as NSString).appendingPathComponent("model")
+        let path = (model as NSString).appendingPathComponent("manifest.json")
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError("\(folder): not a trained model (no manifest.json in it or in its model/ folder)")
+        }
+        do { return (try JSONDecoder().decode(EnsembleArtifact.self, from: data), model) } catch {
+            throw ConfigError("\(path): not a readable model manifest (\(error))")
+        }
+    }
+
+    /// The members' models with their trained weights.
+    public func models(in folder: String) throws -> [SequenceModel] {
+        try members.map { member in
+            let model = try self.model.make(inputFrames: data.inputFrames, outputFrames: data.outputFrames, seed: member.seed)
+            let path = (folder as NSString).appendingPathComponent(member.weights)
+            try model.load(try SafeTensors.read(path).tensors, source: path)
+            return model
+        }
+    }
+
+    /// Forecasts from `data.inputFrames` physical fields of `ny * nx` values each (NaN for missing),
+    /// oldest first: per member, `data.outputFrames` physical fields.
+    public func forecast(_ frames: [[Float]], models: [SequenceModel]) throws -> [[[Float]]] {
+        let plane = data.ny * data.nx
+        guard frames.count == data.inputFrames, frames.allSatisfy({ $0.count == plane }) else {
+            throw ConfigError("forecast: expected \(data.inputFrames) frames of \(data.ny) x \(data.nx) values, got \(frames.count) of \(frames.map(\.count))")
+        }
+        var inputs = frames.flatMap { $0 }
+        inputs.withUnsafeMutableBufferPointer { data.transforms.forward($0) }
+        let x = Variable(try Tensor(shape: [1, data.inputFrames, 1, data.ny, data.nx], values: inputs.map { $0.isNaN ? data.missingInput : $0 }))
+        return try models.map { model in
+            var output = try Gradients.disabled { try model.forecastSequence(x) }.value.scalars
+            output.withUnsafeMutableBufferPointer { data.transforms.inverse($0) }
+            return (0..<data.outputFrames).map { Array(output[($0 * plane)..<(($0 + 1) * plane)]) }
+        }
+    }
+}

@@ -1,0 +1,255 @@
+import Foundation
+import NowcastData
+import NowcastIO
+import NowcastModels
+import NowcastNN
+import NowcastVerify
+
+/// Progress of a training run, reported after every step.
+public struct TrainProgress: Sendable {
+    public var member: Int
+    public var members: Int
+    public var step: Int
+    public var totalSteps: Int
+    public var loss: Double
+    public var learningRate: Float
+    /// Training samples per second over the recent steps (data handling included).
+    public var samplesPerSecond: Double
+}
+
+/// How one member's training ended.
+public struct MemberResult: Codable, Sendable {
+    public var member: Int
+    public var seed: UInt64
+    public var steps: Int
+    public var samplesSeen: Int
+    /// Training samples per second over the whole run, data handling included, validation and
+    /// checkpoints not.
+    public var samplesPerSecond: Double
+    public var stoppedEarly: Bool
+    /// The checkpoint whose weights the trained model uses (the best one when validation ran).
+    public var chosenCheckpoint: String
+    public var chosenStep: Int
+    public var bestScore: Double?
+    /// The validation report of the chosen checkpoint (nil when the store has no validation split).
+    public var validation: ValidationReport?
+}
+
+/// A non-finite loss, gradient or weight: the run stops, the checkpoints written so far stay.
+public struct NonFiniteError: Error, CustomStringConvertible {
+    public let member: Int
+    public let step: Int
+    public let quantity: String
+    public let lastCheckpoint: String?
+    public var description: String {
+        "member \(member), step \(step): the \(quantity) is not finite (NaN or infinite); training stopped. "
+            + (lastCheckpoint.map { "The last good checkpoint is \($0)." } ?? "No checkpoint had been written.")
+            + " Lower optimizer.learning_rate or set clip_norm."
+    }
+}
+
+/// Trains one member of a run: streams batches, steps the optimiser, validates, writes checkpoints,
+/// resumes exactly from the latest one.
+public final class Trainer {
+    public let config: TrainConfig
+    public let member: Int
+    /// The member's folder (checkpoints, log, plot).
+    public let folder: String
+    public let store: SampleStore
+    public let model: SequenceModel
+    private var optimizer: Optimizer
+    private let stream: BatchStream
+    private let validator: Validator
+    private let loss: TrainingLoss
+    private let fill: Float
+    private let schedule: LearningRateSchedule
+    private let score: SelectionScore
+
+    /// Called after every step.
+    public var onProgress: ((TrainProgress) -> Void)?
+    /// Called after every validation.
+    public var onValidation: ((ValidationReport) -> Void)?
+    /// Messages for the user (resuming, early stopping).
+    public var onMessage: ((String) -> Void)?
+
+    /// Optimiser steps of the member's whole run.
+    public let totalSteps: Int
+
+    /// Member `member` of the run `config` describes, on `store`.
+    public init(config: TrainConfig, store: SampleStore, member: Int) throws {
+        try config.validate()
+        self.config = config
+        self.member = member
+        self.store = store
+        folder = (config.output as NSString).appendingPathComponent("member-\(member)")
+        let layout = store.manifest.layout
+        let seed = config.seed &+ UInt64(member)
+        model = try config.model.make(inputFrames: layout.inputs, outputFrames: layout.targets, seed: seed)
+        if let problem = model.gridProblem(height: layout.ny, width: layout.nx) { throw ConfigError("model: \(problem) (store \(store.folder))") }
+        optimizer = Self.optimizer(config.optimizer)
+        stream = try BatchStream(store: store, options: BatchStreamOptions(split: .train, batchSize: config.batchSize,
+                                                                          shuffleBuffer: config.shuffleBuffer, seed: seed))
+        totalSteps = config.steps > 0 ? config.steps : config.epochs * stream.batchesPerEpoch
+        loss = TrainingLoss(kind: config.loss, intensityWeights: config.lossWeights, transforms: store.manifest.transforms)
+        fill = Self.noRainValue(store.manifest.transforms)
+        validator = Validator(store: store, batchSize: config.batchSize, maxBatches: config.validation.maxBatches,
+                              thresholds: config.validation.thresholds, loss: loss, fill: fill)
+        let s = config.schedule
+        let decay: LearningRateSchedule.Decay
+        switch s.decay {
+        case .constant: decay = .constant
+        case .cosine: decay = .cosine(totalSteps: totalSteps, minimum: s.minimumRate)
+        case .step: decay = .step(every: s.every, factor: s.factor)
+        }
+        schedule = LearningRateSchedule(baseRate: config.optimizer.learningRate, warmupSteps: s.warmupSteps, decay: decay)
+        score = try config.selectionScore()
+    }
+
+    /// The value missing inputs take: the transformed value of no rain (0 in physical units).
+    static func noRainValue(_ transforms: TransformChain) -> Float {
+        var value: [Float] = [0]
+        value.withUnsafeMutableBufferPointer { transforms.forward($0) }
+        return value[0].isFinite ? value[0] : 0
+    }
+
+    static func optimizer(_ settings: TrainConfig.OptimizerSettings) -> Optimizer {
+        switch settings.type {
+        case .adam: return Adam(learningRate: settings.learningRate, weightDecay: settings.weightDecay)
+        case .adamw: return Adam.adamW(learningRate: settings.learningRate, weightDecay: settings.weightDecay)
+        case .sgd: return SGD(learningRate: settings.learningRate, momentum: settings.momentum, nesterov: settings.nesterov, weightDecay: settings.weightDecay)
+        }
+    }
+
+    private var finalPath: String { (folder as NSString).appendingPathComponent("final.json") }
+
+    /// The result of a member that finished in an earlier invocation, if any.
+    public func finishedResult() -> MemberResult? {
+        FileManager.default.contents(atPath: finalPath).flatMap { try? JSONDecoder().decode(MemberResult.self, from: $0) }
+    }
+
+    /// Trains to the end (or early stop); with `resume`, continues from the latest checkpoint.
+    public func run(resume: Bool) throws -> MemberResult {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var state = TrainerState(seed: config.seed &+ UInt64(member))
+        var lastCheckpoint: String?
+        if resume, let latest = Checkpoint.list(in: folder).last {
+            state = try Checkpoint.load(latest.path, model: model, optimizer: &optimizer)
+            lastCheckpoint = latest.path
+            onMessage?("member \(member): resuming from step \(state.step) of \(totalSteps) (\(latest.path))")
+        }
+        let log = try RunLog(path: (folder as NSString).appendingPathComponent("log.jsonl"), keepingThrough: lastCheckpoint == nil ? nil : state.step)
+        let parameters = model.parameters
+        var iterator = stream.epoch(state.epoch, skippingBatches: state.batchInEpoch)
+        var recent: [(samples: Int, seconds: Double)] = []
+        var windowLoss = 0.0, windowSteps = 0
+
+        while state.step < totalSteps && !state.stoppedEarly {
+            let started = DispatchTime.now().uptimeNanoseconds
+            guard let batch = try iterator.next() else {
+                state.epoch += 1
+                state.batchInEpoch = 0
+                iterator = stream.epoch(state.epoch)
+                continue
+            }
+            let tensors = try BatchTensors(batch, fill: fill)
+            let rate = schedule.rate(at: state.step)
+            optimizer.learningRate = rate
+            parameters.forEach { $0.zeroGrad() }
+            let value = try loss(try model.forecastSequence(Variable(tensors.inputs)), tensors)
+            let lossValue = Double(value.value.scalar ?? .nan)
+            guard lossValue.isFinite else { throw NonFiniteError(member: member, step: state.step + 1, quantity: "loss", lastCheckpoint: lastCheckpoint) }
+            try value.backward()
+            let norm = clipGradients(parameters, maxNorm: config.clipNorm > 0 ? config.clipNorm : .infinity)
+            guard norm.isFinite else {
+                throw NonFiniteError(member: member, step: state.step + 1, quantity: "gradient norm", lastCheckpoint: lastCheckpoint)
+            }
+            try optimizer.step(parameters)
+            state.step += 1
+            state.batchInEpoch += 1
+            state.samplesSeen += batch.count
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            state.trainSeconds += seconds
+            recent.append((batch.count, seconds))
+            if recent.count > 20 { recent.removeFirst() }
+            let samplesPerSecond = Double(recent.reduce(0) { $0 + $1.samples }) / max(1e-9, recent.reduce(0) { $0 + $1.seconds })
+            windowLoss += lossValue
+            windowSteps += 1
+            onProgress?(TrainProgress(member: member, members: config.members, step: state.step, totalSteps: totalSteps, loss: lossValue,
+                                      learningRate: rate, samplesPerSecond: samplesPerSecond))
+            if state.step % config.logEvery == 0 || state.step == totalSteps {
+                try log.append(["event": "train", "member": member, "step": state.step, "epoch": state.epoch, "loss": windowLoss / Double(windowSteps),
+                                "lr": Double(rate), "grad_norm": Double(norm), "samples_per_s": samplesPerSecond])
+                (windowLoss, windowSteps) = (0, 0)
+            }
+
+            var improved = false
+            let validating = (config.validation.every > 0 && state.step % config.validation.every == 0) || state.step == totalSteps
+            if validating && validator.available > 0 {
+                let report = try validator.run(model, step: state.step)
+                try log.append(Self.record(report, member: member))
+                onValidation?(report)
+                let value = report.value(of: score)
+                if value.isFinite, state.bestScore.map({ score.higherIsBetter ? value > $0 : value < $0 }) ?? true {
+                    (state.bestScore, state.bestStep, state.bestReport, state.staleValidations, improved) = (value, state.step, report, 0, true)
+                } else {
+                    state.staleValidations += 1
+                    if config.validation.patience > 0 && state.staleValidations >= config.validation.patience {
+                        state.stoppedEarly = true
+                        onMessage?("member \(member): stopping early at step \(state.step): \(score) has not improved on \(state.bestScore ?? .nan) "
+                            + "(step \(state.bestStep ?? 0)) for \(state.staleValidations) validations")
+                    }
+                }
+                try writePlot(log)
+            }
+            let periodic = config.checkpoint.every > 0 && state.step % config.checkpoint.every == 0
+            if periodic || improved || state.step == totalSteps || state.stoppedEarly {
+                guard parameters.allSatisfy({ $0.value.withUnsafeBufferPointer { $0.allSatisfy(\.isFinite) } }) else {
+                    throw NonFiniteError(member: member, step: state.step, quantity: "weights", lastCheckpoint: lastCheckpoint)
+                }
+                lastCheckpoint = try Checkpoint.write(in: folder, state: state, model: model, optimizer: optimizer, config: config,
+                                                      transforms: store.manifest.transforms)
+                Checkpoint.prune(in: folder, keep: config.checkpoint.keep, protect: state.bestStep)
+            }
+        }
+        if lastCheckpoint == nil || Checkpoint.list(in: folder).last?.step != state.step {
+            lastCheckpoint = try Checkpoint.write(in: folder, state: state, model: model, optimizer: optimizer, config: config,
+                                                  transforms: store.manifest.transforms)
+        }
+        let chosenStep = state.bestStep ?? state.step
+        let chosen = (folder as NSString).appendingPathComponent("checkpoints/\(Checkpoint.folderName(step: chosenStep))")
+        let result = MemberResult(member: member, seed: state.seed, steps: state.step, samplesSeen: state.samplesSeen,
+                                  samplesPerSecond: Double(state.samplesSeen) / max(1e-9, state.trainSeconds), stoppedEarly: state.stoppedEarly,
+                                  chosenCheckpoint: chosen, chosenStep: chosenStep, bestScore: state.bestScore,
+                                  validation: state.bestReport)
+        try AtomicOutput.write(try prettyJSON(result), to: finalPath)
+        return result
+    }
+
+    private func writePlot(_ log: RunLog) throws {
+        let text = ProgressPlot.svg(title: "member \(member): \(config.model.summary), \(config.loss.rawValue) loss",
+                                    training: log.trainingLoss, validation: log.validationLoss)
+        try AtomicOutput.write(Data(text.utf8), to: (folder as NSString).appendingPathComponent("progress.svg"))
+    }
+
+    /// A validation report as a log record.
+    static func record(_ report: ValidationReport, member: Int) -> [String: Any] {
+        ["event": "validation", "member": member, "step": report.step, "samples": report.samples, "loss": report.loss,
+         "persistence_loss": report.persistenceLoss, "model": report.model.logRecord, "persistence": report.persistence.logRecord]
+    }
+}
+
+extension LeadTimeScores {
+    /// The scores as a log record: over all lead times, and per lead time.
+    var logRecord: [String: Any] {
+        let leads = 0..<leadTimes
+        var csi: [String: Any] = [:], csiByLead: [String: Any] = [:]
+        for (k, threshold) in thresholds.enumerated() {
+            let key = threshold == threshold.rounded() ? String(Int(threshold)) : String(threshold)
+            csi[key] = criticalSuccessIndex(threshold: k)
+            csiByLead[key] = leads.map { criticalSuccessIndex(lead: $0, threshold: k) }
+        }
+        return ["mae": meanAbsoluteError, "rmse": rootMeanSquaredError, "csi": csi,
+                "mae_by_lead": leads.map { meanAbsoluteError(lead: $0) }, "rmse_by_lead": leads.map { rootMeanSquaredError(lead: $0) },
+                "csi_by_lead": csiByLead]
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import NowcastData
+import NowcastIO
+
+/// How a run ended: each member's result and the trained model's folder.
+public struct RunSummary: Sendable {
+    public var members: [MemberResult]
+    /// `<run>/model`: the ensemble artifact.
+    public var modelFolder: String
+}
+
+/// A whole training run: the members of the ensemble one after another (each resumable), then the
+/// trained model written as one artifact (`<run>/model/`).
+public final class TrainingRun {
+    public let config: TrainConfig
+    public let store: SampleStore
+
+    /// Called after every step.
+    public var onProgress: ((TrainProgress) -> Void)?
+    /// Called after every validation, with the member index.
+    public var onValidation: ((Int, ValidationReport) -> Void)?
+    /// Messages for the user.
+    public var onMessage: ((String) -> Void)?
+
+    /// Checks the config and opens the store.
+    public init(config: TrainConfig) throws {
+        try config.validate()
+        self.config = config
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: config.store, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ConfigError("store: \(config.store) does not exist (expected the folder nowcast convert wrote)")
+        }
+        store = try SampleStore(folder: config.store)
+        guard store.sampleCount(.train) > 0 else { throw ConfigError("store: \(config.store) has no training samples") }
+    }
+
+    private var configPath: String { (config.output as NSString).appendingPathComponent("config.json") }
+
+    /// Trains every member, then writes the model. With `resume`, finished members are kept and the
+    /// others continue from their latest checkpoints; the config must be the run's own.
+    public func run(resume: Bool) throws -> RunSummary {
+        try prepareFolder(resume: resume)
+        var results: [MemberResult] = []
+        for member in 0..<config.members {
+            let trainer = try Trainer(config: config, store: store, member: member)
+            if resume, let finished = trainer.finishedResult() {
+                onMessage?("member \(member): finished earlier at step \(finished.steps)")
+                results.append(finished)
+                continue
+            }
+            trainer.onProgress = onProgress
+            trainer.onValidation = { [onValidation] in onValidation?(member, $0) }
+            trainer.onMessage = onMessage
+            results.append(try trainer.run(resume: resume))
+        }
+        let folder = try writeModel(results)
+        return RunSummary(members: results, modelFolder: folder)
+    }
+
+    /// A new run needs an empty (or new) folder; a resumed one the same config as before.
+    private func prepareFolder(resume: Bool) throws {
+        let saved = FileManager.default.contents(atPath: configPath)
+        if let saved {
+            guard resume else {
+                throw ConfigError("output: \(config.output) already holds a training run; pass --resume to continue it, or choose another folder")
+            }
+            let current = try prettyJSON(config)
+            if let difference = Self.firstDifference(saved, current) {
+                throw ConfigError("\(configPath): the run was started with a different '\(difference)'; resuming needs the same config")
+            }
+            return
+        }
+        try FileManager.default.createDirectory(atPath: config.output, withIntermediateDirectories: true)
+        if !resume, let contents = try? FileManager.default.contentsOfDirectory(atPath: config.output), !contents.isEmpty {
+            throw ConfigError("output: \(config.output) is not empty; choose a new or empty folder for the run")
+        }
+        try AtomicOutput.write(try prettyJSON(config), to: configPath)
+    }
+
+    /// The first top-level key whose value differs between two JSON objects.
+    static func firstDifference(_ a: Data, _ b: Data) -> String? {
+        guard let x = try? JSONSerialization.jsonObject(with: a) as? [String: Any],
+              let y = try? JSONSerialization.jsonObject(with: b) as? [String: Any] else { return "config" }
+        for key in Set(x.keys).union(y.keys).sorted() {
+            let left = x[key].flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys, .fragmentsAllowed]) }
+            let right = y[key].flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys, .fragmentsAllowed]) }
+            if left != right { return key }
+        }
+        return nil
+    }
+
+    /// Writes `<run>/model/` from each member's chosen checkpoint: into a temporary folder, then
+    /// swapped into place.
+    private func writeModel(_ results: [MemberResult]) throws -> String {
+        let manifest = store.manifest
+        let final = (config.output as NSString).appendingPathComponent("model")
+        let temporary = (config.output as NSString).appendingPathComponent(".model.partial-\(getpid())")
+        let fm = FileManager.default
+        try? fm.removeItem(atPath: temporary)
+        try fm.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        do {
+            var members: [EnsembleArtifact.Member] = []
+            for result in results {
+                let name = "member-\(result.member).safetensors"
+                try fm.copyItem(atPath: (result.chosenCheckpoint as NSString).appendingPathComponent("weights.safetensors"),
+                                toPath: (temporary as NSString).appendingPathComponent(name))
+                members.append(.init(weights: name, seed: result.seed, step: result.chosenStep, score: result.bestScore))
+            }
+            let window = manifest.config.window
+            let contract = EnsembleArtifact.DataContract(
+                inputFrames: manifest.layout.inputs, outputFrames: manifest.layout.targets, ny: manifest.layout.ny, nx: manifest.layout.nx,
+                transforms: manifest.transforms, missingInput: Trainer.noRainValue(manifest.transforms), stepSeconds: manifest.stepSeconds,
+                variable: manifest.config.variable, quantity: manifest.quantity, units: manifest.units, coarsen: window.coarsen,
+                patchSize: window.patchSize, grid: manifest.grid)
+            let artifact = EnsembleArtifact(model: config.model, members: members, data: contract, training: config,
+                                            score: try config.selectionScore().description)
+            try writeJSON(artifact, to: (temporary as NSString).appendingPathComponent("manifest.json"))
+            let old = (config.output as NSString).appendingPathComponent(".model.old-\(getpid())")
+            if fm.fileExists(atPath: final) { try fm.moveItem(atPath: final, toPath: old) }
+            try fm.moveItem(atPath: temporary, toPath: final)
+            try? fm.removeItem(atPath: old)
+        } catch {
+            try? fm.removeItem(atPath: temporary)
+            throw error
+        }
+        return final
+    }
+}
