@@ -151,7 +151,8 @@ struct Train: ParsableCommand {
             }
         }
         print("model      \(summary.modelFolder) (\(summary.members.count) member\(summary.members.count == 1 ? "" : "s"), \(config.model.summary))")
-        print("run log    \((config.output as NSString).appendingPathComponent("member-0/log.jsonl")), plot member-0/progress.svg")
+        print("run log    \((config.output as NSString).appendingPathComponent("member-*/log.jsonl")), plots member-*/progress.svg")
+        print("peak RSS   \(peakResidentMegabytes()) MB")
     }
 
     /// The validation table: per lead time, the model's scores beside persistence's.

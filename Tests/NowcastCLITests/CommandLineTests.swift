@@ -162,34 +162,9 @@ final class CommandLineTests: XCTestCase {
 
 /// `nowcast convert` and `nowcast stats` as a user runs them, including a SIGKILL in the middle.
 final class ConvertCommandTests: XCTestCase {
-    private var executable: String { Bundle.main.bundleURL.appendingPathComponent("nowcast").path }
-
-    private func start(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
-        guard FileManager.default.isExecutableFile(atPath: executable) else { throw XCTSkip("nowcast is not built at \(executable)") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        return (process, out, err)
-    }
-
-    private func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-        let (process, out, err) = try start(arguments)
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output, error)
-    }
-
-    private func folder() throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("nowcast-convert-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url.path
-    }
+    private func start(_ arguments: [String]) throws -> (Process, Pipe, Pipe) { try CLIProcess.start(arguments) }
+    private func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) { try CLIProcess.run(arguments) }
+    private func folder() throws -> String { try CLIProcess.folder(self, prefix: "nowcast-convert") }
 
     private func shardBytes(_ store: String) throws -> [String: Data] {
         var result: [String: Data] = [:]

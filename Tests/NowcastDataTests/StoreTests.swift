@@ -139,8 +139,9 @@ final class StoreTests: XCTestCase {
         let store = try SampleStore(folder: config.output)
         let total = store.sampleCount(.train)
         XCTAssertGreaterThan(total, 20)
-        func epoch(_ seed: UInt64, _ epoch: Int, buffer: Int = 16, dropLast: Bool = false) throws -> [Batch] {
-            let iterator = try BatchStream(store: store, options: BatchStreamOptions(batchSize: 4, shuffleBuffer: buffer, seed: seed, dropLast: dropLast)).epoch(epoch)
+        func epoch(_ seed: UInt64, _ epoch: Int, buffer: Int = 16, dropLast: Bool = false, skipping: Int = 0) throws -> [Batch] {
+            let iterator = try BatchStream(store: store, options: BatchStreamOptions(batchSize: 4, shuffleBuffer: buffer, seed: seed, dropLast: dropLast))
+                .epoch(epoch, skippingBatches: skipping)
             var batches: [Batch] = []
             while let batch = try iterator.next() { batches.append(batch) }
             return batches
@@ -151,6 +152,8 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(first.reduce(0) { $0 + $1.count }, total)
         XCTAssertEqual(first.count, (total + 3) / 4)
         XCTAssertEqual(try epoch(7, 0, dropLast: true).count, total / 4)
+        // A resumed run picks the epoch up mid-way: the batches after the skipped ones are the full pass's.
+        XCTAssertEqual(try epoch(7, 0, skipping: 3).map { $0.inputs.map(\.bitPattern) }, first.dropFirst(3).map { $0.inputs.map(\.bitPattern) })
         // Every sample exactly once: the multiset of samples equals the store's.
         func key(_ batches: [Batch]) -> [String] {
             batches.flatMap { batch -> [String] in

@@ -18,6 +18,11 @@ public struct Batch: Sendable {
     /// Columns.
     public var width: Int
 
+    public init(count: Int, inputs: [Float], targets: [Float], inputFrames: Int, targetFrames: Int, height: Int, width: Int) {
+        (self.count, self.inputs, self.targets, self.inputFrames, self.targetFrames, self.height, self.width)
+            = (count, inputs, targets, inputFrames, targetFrames, height, width)
+    }
+
     /// Shape of `inputs` as (N, T, C, H, W).
     public var inputShape: [Int] { [count, inputFrames, 1, height, width] }
     /// Shape of `targets` as (N, T, C, H, W).

@@ -1,0 +1,38 @@
+import Foundation
+import XCTest
+
+/// The built `nowcast` executable run as a user runs it (XCTest on Linux runs from the build
+/// folder, which also holds the executable).
+enum CLIProcess {
+    static var executable: String { Bundle.main.bundleURL.appendingPathComponent("nowcast").path }
+
+    /// Starts `nowcast arguments` without waiting.
+    static func start(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
+        guard FileManager.default.isExecutableFile(atPath: executable) else { throw XCTSkip("nowcast is not built at \(executable)") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        return (process, out, err)
+    }
+
+    /// Runs `nowcast arguments` to the end.
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+        let (process, out, err) = try start(arguments)
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output, error)
+    }
+
+    /// A fresh temporary folder, removed when `test` ends.
+    static func folder(_ test: XCTestCase, prefix: String) throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url.path
+    }
+}
