@@ -26,8 +26,12 @@ public struct TrainerState: Codable, Equatable, Sendable {
     public var staleValidations = 0
     /// True once early stopping ended the run.
     public var stoppedEarly = false
-    /// Seconds spent in training steps (not validation or checkpoints).
+    /// Seconds spent in timed training steps (data handling included; validation, checkpoints and
+    /// the first two steps of each invocation, which warm the kernels up, not), and their samples.
     public var trainSeconds = 0.0
+    public var timedSamples = 0
+    /// Seconds of every training step, warm-up included.
+    public var allStepSeconds = 0.0
 
     public init(seed: UInt64) { self.seed = seed }
 }
@@ -88,7 +92,7 @@ enum Checkpoint {
         try optimizer.restore(OptimizerState(steps: steps, tensors: saved.tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }),
                               parameters: model.parameters)
         guard let data = FileManager.default.contents(atPath: path("state.json")) else { throw ConfigError("\(path("state.json")): missing") }
-        do { return try JSONDecoder().decode(TrainerState.self, from: data) } catch {
+        do { return try jsonDecoder().decode(TrainerState.self, from: data) } catch {
             throw ConfigError("\(path("state.json")): not a readable trainer state (\(error))")
         }
     }
@@ -113,6 +117,13 @@ func prettyJSON<T: Encodable>(_ value: T) throws -> Data {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     return try encoder.encode(value)
+}
+
+/// A decoder that reads what `prettyJSON` writes (non-finite numbers as strings).
+func jsonDecoder() -> JSONDecoder {
+    let decoder = JSONDecoder()
+    decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return decoder
 }
 
 /// Writes pretty JSON (not atomically: checkpoints write into a temporary folder that is renamed).

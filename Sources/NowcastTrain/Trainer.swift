@@ -23,8 +23,9 @@ public struct MemberResult: Codable, Sendable {
     public var seed: UInt64
     public var steps: Int
     public var samplesSeen: Int
-    /// Training samples per second over the whole run, data handling included, validation and
-    /// checkpoints not.
+    /// Training samples per second over the whole run, data handling included; validation,
+    /// checkpoints and the first two (warm-up) steps of each invocation not (as `bench train`
+    /// counts), unless there were no other steps.
     public var samplesPerSecond: Double
     public var stoppedEarly: Bool
     /// The checkpoint whose weights the trained model uses (the best one when validation ran).
@@ -124,7 +125,7 @@ public final class Trainer {
 
     /// The result of a member that finished in an earlier invocation, if any.
     public func finishedResult() -> MemberResult? {
-        FileManager.default.contents(atPath: finalPath).flatMap { try? JSONDecoder().decode(MemberResult.self, from: $0) }
+        FileManager.default.contents(atPath: finalPath).flatMap { try? jsonDecoder().decode(MemberResult.self, from: $0) }
     }
 
     /// Trains to the end (or early stop); with `resume`, continues from the latest checkpoint.
@@ -141,7 +142,7 @@ public final class Trainer {
         let parameters = model.parameters
         var iterator = stream.epoch(state.epoch, skippingBatches: state.batchInEpoch)
         var recent: [(samples: Int, seconds: Double)] = []
-        var windowLoss = 0.0, windowSteps = 0
+        var windowLoss = 0.0, windowSteps = 0, stepsHere = 0
 
         while state.step < totalSteps && !state.stoppedEarly {
             let started = DispatchTime.now().uptimeNanoseconds
@@ -168,7 +169,12 @@ public final class Trainer {
             state.batchInEpoch += 1
             state.samplesSeen += batch.count
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-            state.trainSeconds += seconds
+            stepsHere += 1
+            state.allStepSeconds += seconds
+            if stepsHere > 2 {
+                state.trainSeconds += seconds
+                state.timedSamples += batch.count
+            }
             recent.append((batch.count, seconds))
             if recent.count > 20 { recent.removeFirst() }
             let samplesPerSecond = Double(recent.reduce(0) { $0 + $1.samples }) / max(1e-9, recent.reduce(0) { $0 + $1.seconds })
@@ -218,7 +224,8 @@ public final class Trainer {
         let chosenStep = state.bestStep ?? state.step
         let chosen = (folder as NSString).appendingPathComponent("checkpoints/\(Checkpoint.folderName(step: chosenStep))")
         let result = MemberResult(member: member, seed: state.seed, steps: state.step, samplesSeen: state.samplesSeen,
-                                  samplesPerSecond: Double(state.samplesSeen) / max(1e-9, state.trainSeconds), stoppedEarly: state.stoppedEarly,
+                                  samplesPerSecond: state.trainSeconds > 0 ? Double(state.timedSamples) / state.trainSeconds
+                                      : Double(state.samplesSeen) / max(1e-9, state.allStepSeconds), stoppedEarly: state.stoppedEarly,
                                   chosenCheckpoint: chosen, chosenStep: chosenStep, bestScore: state.bestScore,
                                   validation: state.bestReport)
         try AtomicOutput.write(try prettyJSON(result), to: finalPath)

@@ -40,6 +40,9 @@ public final class TrainingRun {
     /// others continue from their latest checkpoints; the config must be the run's own.
     public func run(resume: Bool) throws -> RunSummary {
         try prepareFolder(resume: resume)
+        if store.sampleCount(.validation) == 0 {
+            onMessage?("warning: \(config.store) has no validation samples: no scores, no early stopping, the last weights are kept")
+        }
         var results: [MemberResult] = []
         for member in 0..<config.members {
             let trainer = try Trainer(config: config, store: store, member: member)

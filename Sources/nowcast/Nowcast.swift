@@ -27,6 +27,9 @@ struct Nowcast: ParsableCommand {
             exit(withError: error)
         } catch let error as ExitCode {
             exit(withError: error)
+        } catch where exitCode(for: error) == .success {
+            // `--help` and `--version` arrive here: argument-parser's built-in help command throws them from run().
+            exit(withError: error)
         } catch {
             FileHandle.standardError.write(Data("nowcast: \(oneLine(error))\n".utf8))
             Foundation.exit(1)

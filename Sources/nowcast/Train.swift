@@ -40,6 +40,12 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Hidden channels per recurrent cell, comma-separated (e.g. 32,32): model.hidden.")
     var hidden: String?
 
+    @Option(help: "Recurrent kernel size (odd): model.kernel.")
+    var kernel: Int?
+
+    @Option(help: "U-Net upsampling, nearest or bilinear: model.upsampling.")
+    var upsampling: UpsamplingMode?
+
     @Option(help: "U-Net base channels: model.base.")
     var base: Int?
 
@@ -54,6 +60,45 @@ struct TrainOptions: ParsableArguments {
 
     @Option(help: "Learning rate: optimizer.learning_rate.")
     var learningRate: Float?
+
+    @Option(help: "Weight decay (L2 for adam and sgd, decoupled for adamw): optimizer.weight_decay.")
+    var weightDecay: Float?
+
+    @Option(help: "SGD momentum: optimizer.momentum.")
+    var momentum: Float?
+
+    @Flag(help: "SGD with Nesterov momentum: optimizer.nesterov.")
+    var nesterov = false
+
+    @Option(help: "Thresholds of the weighted losses, comma-separated, physical units: loss_weights.thresholds.")
+    var lossThresholds: String?
+
+    @Option(help: "Weights of the weighted losses, one more than thresholds, comma-separated: loss_weights.weights.")
+    var lossWeights: String?
+
+    @Option(help: "Linear warm-up steps: schedule.warmup_steps.")
+    var warmupSteps: Int?
+
+    @Option(help: "constant, cosine or step: schedule.decay.")
+    var decay: TrainConfig.ScheduleSettings.Decay?
+
+    @Option(help: "Cosine decay: the rate at the last step: schedule.minimum_rate.")
+    var minimumRate: Float?
+
+    @Option(help: "Step decay: steps between reductions: schedule.every.")
+    var decayEvery: Int?
+
+    @Option(help: "Step decay: factor of each reduction: schedule.factor.")
+    var decayFactor: Float?
+
+    @Option(help: "Steps between run-log lines: log_every.")
+    var logEvery: Int?
+
+    @Option(help: "Batches per validation, 0 for the whole split: validation.max_batches.")
+    var validationBatches: Int?
+
+    @Option(help: "CSI thresholds, comma-separated, physical units: validation.thresholds.")
+    var thresholds: String?
 
     @Option(help: "Largest global gradient norm, 0 for none: clip_norm.")
     var clipNorm: Float?
@@ -85,16 +130,27 @@ struct TrainOptions: ParsableArguments {
         if let steps { c.steps = steps }
         if let epochs { c.epochs = epochs }
         if let model { c.model.type = model }
-        if let hidden {
-            let sizes = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !sizes.isEmpty, sizes.allSatisfy({ $0 != nil }) else { throw ConfigError("--hidden '\(hidden)': expected channel counts such as 32,32") }
-            c.model.hidden = sizes.compactMap { $0 }
-        }
+        if let hidden { c.model.hidden = try Self.list(hidden, flag: "--hidden", example: "32,32") }
+        if let kernel { c.model.kernel = kernel }
+        if let upsampling { c.model.upsampling = upsampling }
         if let base { c.model.base = base }
         if let depth { c.model.depth = depth }
         if let loss { c.loss = loss }
         if let optimizer { c.optimizer.type = optimizer }
         if let learningRate { c.optimizer.learningRate = learningRate }
+        if let weightDecay { c.optimizer.weightDecay = weightDecay }
+        if let momentum { c.optimizer.momentum = momentum }
+        if nesterov { c.optimizer.nesterov = true }
+        if let lossThresholds { c.lossWeights.thresholds = try Self.list(lossThresholds, flag: "--loss-thresholds", example: "0.5,2,5,10,30") }
+        if let lossWeights { c.lossWeights.weights = try Self.list(lossWeights, flag: "--loss-weights", example: "1,2,5,10,30,50") }
+        if let warmupSteps { c.schedule.warmupSteps = warmupSteps }
+        if let decay { c.schedule.decay = decay }
+        if let minimumRate { c.schedule.minimumRate = minimumRate }
+        if let decayEvery { c.schedule.every = decayEvery }
+        if let decayFactor { c.schedule.factor = decayFactor }
+        if let logEvery { c.logEvery = logEvery }
+        if let validationBatches { c.validation.maxBatches = validationBatches }
+        if let thresholds { c.validation.thresholds = try Self.list(thresholds, flag: "--thresholds", example: "0.5,1,5") }
         if let clipNorm { c.clipNorm = clipNorm }
         if let validateEvery { c.validation.every = validateEvery }
         if let score { c.validation.score = score }
@@ -103,9 +159,18 @@ struct TrainOptions: ParsableArguments {
         if let keep { c.checkpoint.keep = keep }
         return c
     }
+
+    /// A comma-separated list of numbers.
+    private static func list<T: LosslessStringConvertible>(_ text: String, flag: String, example: String) throws -> [T] {
+        let values = text.split(separator: ",").map { T(String($0).trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else { throw ConfigError("\(flag) '\(text)': expected numbers such as \(example)") }
+        return values.compactMap { $0 }
+    }
 }
 
 extension ModelSpec.Kind: ExpressibleByArgument {}
+extension UpsamplingMode: ExpressibleByArgument {}
+extension TrainConfig.ScheduleSettings.Decay: ExpressibleByArgument {}
 extension TrainConfig.Loss: ExpressibleByArgument {}
 extension TrainConfig.OptimizerSettings.Kind: ExpressibleByArgument {}
 

@@ -52,6 +52,15 @@ final class TrainCommandTests: XCTestCase {
         }
     }
 
+    func testHelpIsPrintedForEveryCommand() throws {
+        for arguments in [["--help"], ["train", "--help"], ["convert", "--help"], ["help", "train"], ["bench", "train", "--help"]] {
+            let result = try CLIProcess.run(arguments)
+            XCTAssertEqual(result.status, 0, "\(arguments): \(result.error)")
+            XCTAssertTrue(result.output.contains("USAGE: nowcast"), "\(arguments): \(result.output)")
+        }
+        XCTAssertTrue(try CLIProcess.run(["train", "--help"]).output.contains("--resume"))
+    }
+
     func testTrainErrorsAreOneLine() throws {
         let dir = try folder()
         let store = try smallStore(dir)

@@ -126,6 +126,29 @@ final class TrainingTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: config.output + "/model"), "no model from a failed run")
     }
 
+    func testNaNInjectedIntoTheWeightsStopsTheRunBeforeItIsCheckpointed() throws {
+        var config = try smallConfig(steps: 8)
+        config.checkpoint.every = 1
+        config.validation.every = 0
+        let run = try TrainingRun(config: config)
+        let trainer = try Trainer(config: config, store: run.store, member: 0)
+        trainer.onProgress = { progress in
+            guard progress.step == 3 else { return }
+            let weight = trainer.model.parameters[0]
+            try? weight.assign(Tensor(shape: weight.shape, repeating: .nan))
+        }
+        XCTAssertThrowsError(try trainer.run(resume: false)) { error in
+            guard let error = error as? NonFiniteError else { return XCTFail("\(error)") }
+            XCTAssertEqual(error.step, 3)
+            XCTAssertEqual(error.quantity, "weights")
+            XCTAssertTrue(error.lastCheckpoint?.hasSuffix(Checkpoint.folderName(step: 2)) ?? false, "\(error)")
+        }
+        XCTAssertEqual(Checkpoint.list(in: trainer.folder).map(\.step), [1, 2], "nothing written after the injection")
+        // Resuming continues from the intact checkpoint of step 2.
+        let resumed = try Trainer(config: config, store: run.store, member: 0)
+        XCTAssertEqual(try resumed.run(resume: true).steps, 8)
+    }
+
     func testEnsembleMembersDifferAndForecastAsOneArtifact() throws {
         var config = try smallConfig(steps: 2)
         config.members = 2
@@ -181,6 +204,18 @@ final class TrainingTests: XCTestCase {
         config = try smallConfig(steps: 1)
         config.model = ModelSpec(type: .unet, depth: 4)
         XCTAssertThrowsError(try TrainingRun(config: config).run(resume: false)) { XCTAssertTrue("\($0)".contains("divisible by 16"), "\($0)") }
+    }
+
+    func testTheExampleConfigIsValid() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("fixtures/train.yaml").path
+        let config = try TrainConfig.load(path: path)
+        try config.validate()
+        XCTAssertEqual(config.model, ModelSpec(type: .convlstm, hidden: [32, 32], kernel: 3))
+        XCTAssertEqual(config.schedule.decay, .cosine)
+        XCTAssertEqual(try config.selectionScore(), .rootMeanSquaredError)
+        XCTAssertEqual(config.validation.thresholds, [0.5, 1, 5])
+        XCTAssertEqual(try SelectionScore(parsing: "csi:1", thresholds: config.validation.thresholds), .criticalSuccessIndex(thresholdIndex: 1, threshold: 1))
     }
 
     func testMissingTargetsAreLeftOutOfTheLoss() throws {
