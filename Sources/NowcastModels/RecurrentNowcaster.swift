@@ -107,18 +107,25 @@ public final class RecurrentNowcaster {
         let padding = config.kernel / 2
         // Hidden and (LSTM) cell state per layer, zero at the start.
         var state = config.hidden.map { h in (h: Variable(Tensor(shape: [b, h, height, width])), c: Variable(Tensor(shape: [b, h, height, width]))) }
+        // The first step starts from zero states: its convolutions skip the hidden channels, whose
+        // products are all zero (the same result, up to rounding, for a seventh less work at 4 + 4 frames).
+        var zeroState = true
         func step(_ input: Variable) throws -> Variable {
+            defer { zeroState = false }
             var current = input
             for (k, cell) in cells.enumerated() {
                 switch config.cell {
                 case .lstm:
                     // One convolution over concat(x, h); the bias is added inside the fused gate step.
-                    let gates = try Variable.concatChannels([current, state[k].h]).conv2d(weight: cell.gates.weight, padding: padding)
+                    let gates = zeroState
+                        ? try current.conv2d(weight: try cell.gates.weight.sliceChannels(0..<current.shape[1]), padding: padding)
+                        : try Variable.concatChannels([current, state[k].h]).conv2d(weight: cell.gates.weight, padding: padding)
                     let next = try Variable.convLSTMGates(gates, previousCell: state[k].c, bias: cell.gates.bias)
                     state[k] = (next.hidden, next.cell)
                 case .gru:
                     guard let candidate = cell.candidate else { throw TensorError.invalidShape(operation: "ConvGRU cell", shape: [k], expected: "a candidate convolution") }
-                    state[k].h = try Variable.convGRUCell(input: current, hidden: state[k].h, gates: cell.gates, candidate: candidate, padding: padding)
+                    state[k].h = try Variable.convGRUCell(input: current, hidden: zeroState ? nil : state[k].h, gates: cell.gates,
+                                                          candidate: candidate, padding: padding)
                 }
                 current = state[k].h
             }

@@ -128,6 +128,43 @@ final class ModelTests: XCTestCase {
         XCTAssertNotEqual(first, try train(8))
     }
 
+    func testTheFirstStepSkipsTheZeroStateWithoutChangingTheResult() throws {
+        var random = SeededGenerator(seed: 12)
+        let x = Variable(Initializer.uniform([2, 2, 1, 6, 6], in: 0..<1, using: &random))
+        // ConvLSTM: the model against an unrolled reference that convolves concat(x, h) with h = 0 too.
+        let lstm = try RecurrentNowcaster(config: RecurrentConfig(cell: .lstm, hidden: [4, 3], inputFrames: 2, outputFrames: 1), seed: 5)
+        var state = [4, 3].map { (h: Variable(Tensor(shape: [2, $0, 6, 6])), c: Variable(Tensor(shape: [2, $0, 6, 6]))) }
+        var prediction: Variable?
+        for t in 0..<2 {
+            var current = try x.reshaped([2, 2, 6, 6]).sliceChannels(t..<(t + 1))
+            for (k, cell) in lstm.cells.enumerated() {
+                let gates = try Variable.concatChannels([current, state[k].h]).conv2d(weight: cell.gates.weight, padding: 1)
+                let next = try Variable.convLSTMGates(gates, previousCell: state[k].c, bias: cell.gates.bias)
+                state[k] = (next.hidden, next.cell)
+                current = next.hidden
+            }
+            prediction = try current.conv2d(weight: lstm.head.weight, bias: lstm.head.bias)
+        }
+        let reference = try XCTUnwrap(prediction).value.scalars
+        for (a, b) in zip(try lstm(x).value.scalars, reference) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        // ConvGRU cell: a nil state against explicit zeros, values and gradients.
+        let input = Variable(Initializer.uniform([1, 2, 5, 5], in: -1..<1, using: &random), requiresGrad: true)
+        func weights(_ o: Int) -> (weight: Variable, bias: Variable) {
+            (Variable(Initializer.uniform([o, 5, 3, 3], in: -0.5..<0.5, using: &random), requiresGrad: true),
+             Variable(Initializer.uniform([o], in: -0.5..<0.5, using: &random), requiresGrad: true))
+        }
+        let gates = weights(6), candidate = weights(3)
+        func run(_ hidden: Variable?) throws -> (value: [Float], grads: [[Float]]) {
+            [input, gates.weight, gates.bias, candidate.weight, candidate.bias].forEach { $0.zeroGrad() }
+            let h = try Variable.convGRUCell(input: input, hidden: hidden, gates: gates, candidate: candidate, padding: 1)
+            try h.sum().backward()
+            return (h.value.scalars, try [input, gates.weight, gates.bias, candidate.weight, candidate.bias].map { try XCTUnwrap($0.grad).scalars })
+        }
+        let skipped = try run(nil), full = try run(Variable(Tensor(shape: [1, 3, 5, 5])))
+        for (a, b) in zip(skipped.value, full.value) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        for (ga, gb) in zip(skipped.grads, full.grads) { for (a, b) in zip(ga, gb) { XCTAssertEqual(a, b, accuracy: 1e-4) } }
+    }
+
     func testAConvGRUCellRejectsMismatchedWeights() throws {
         let hidden = Variable(Tensor(shape: [1, 3, 4, 4])), input = Variable(Tensor(shape: [1, 1, 4, 4]))
         let gates = (Variable(Tensor(shape: [4, 4, 3, 3])), Variable(Tensor(shape: [4])))
