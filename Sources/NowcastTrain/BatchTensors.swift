@@ -40,7 +40,8 @@ struct BatchTensors {
 }
 
 /// The training loss in the store's units: missing targets are left out (the mean runs over the
-/// present ones), and the weighted losses weight each target by its physical intensity.
+/// present ones), and the weighted losses weight each target by its physical intensity (after the
+/// chain's physical steps, e.g. mm/h).
 struct TrainingLoss {
     let kind: TrainConfig.Loss
     let intensityWeights: IntensityWeights
@@ -68,7 +69,7 @@ struct TrainingLoss {
         var result: [Float]
         if weighted {
             var physical = batch.rawTargets
-            physical.withUnsafeMutableBufferPointer { transforms.inverse($0) }
+            physical.withUnsafeMutableBufferPointer { transforms.inverseToPhysical($0) }
             result = try intensityWeights.weights(for: try Tensor(shape: batch.targets.shape, values: physical)).scalars
         } else {
             result = [Float](repeating: 1, count: batch.targets.count)

@@ -79,8 +79,9 @@ public struct EnsembleArtifact: Codable, Sendable {
         }
     }
 
-    /// Forecasts from `data.inputFrames` physical fields of `ny * nx` values each (NaN for missing),
-    /// oldest first: per member, `data.outputFrames` physical fields.
+    /// Forecasts from `data.inputFrames` fields of `ny * nx` values each in the archive's units
+    /// (`data.units`, NaN for missing), oldest first: per member, `data.outputFrames` fields in the
+    /// same units (the whole transform chain applied, then undone).
     public func forecast(_ frames: [[Float]], models: [SequenceModel]) throws -> [[[Float]]] {
         let plane = data.ny * data.nx
         guard frames.count == data.inputFrames, frames.allSatisfy({ $0.count == plane }) else {

@@ -14,6 +14,8 @@ public struct ValidationReport: Codable, Equatable, Sendable {
     public var loss: Double
     /// Persistence's loss under the same loss function.
     public var persistenceLoss: Double
+    /// Units of the scores: the field's after the physical transform steps (e.g. mm h-1).
+    public var units: String
     /// The model's scores per lead time (physical units).
     public var model: LeadTimeScores
     /// Persistence's scores per lead time (physical units).
@@ -47,6 +49,7 @@ struct Validator {
         let transforms = store.manifest.transforms
         let plane = layout.ny * layout.nx
         var report = ValidationReport(step: step, samples: 0, loss: 0, persistenceLoss: 0,
+                                      units: transforms.physicalUnits(source: store.manifest.units),
                                       model: LeadTimeScores(leadTimes: layout.targets, thresholds: thresholds),
                                       persistence: LeadTimeScores(leadTimes: layout.targets, thresholds: thresholds))
         let stream = try BatchStream(store: store, options: BatchStreamOptions(split: .validation, batchSize: batchSize, shuffleBuffer: 0))
@@ -60,9 +63,9 @@ struct Validator {
             lossSum += n * Double(try loss(prediction, tensors).value.scalar ?? .nan)
             persistenceSum += n * Double(try loss(Variable(tensors.persistence), tensors).value.scalar ?? .nan)
             var forecast = prediction.value.scalars, observed = batch.targets, held = tensors.lastInputs
-            forecast.withUnsafeMutableBufferPointer { transforms.inverse($0) }
-            observed.withUnsafeMutableBufferPointer { transforms.inverse($0) }
-            held.withUnsafeMutableBufferPointer { transforms.inverse($0) }
+            forecast.withUnsafeMutableBufferPointer { transforms.inverseToPhysical($0) }
+            observed.withUnsafeMutableBufferPointer { transforms.inverseToPhysical($0) }
+            held.withUnsafeMutableBufferPointer { transforms.inverseToPhysical($0) }
             forecast.withUnsafeBufferPointer { f in observed.withUnsafeBufferPointer { o in held.withUnsafeBufferPointer { h in
                 for b in 0..<batch.count {
                     let last = UnsafeBufferPointer(rebasing: h[(b * plane)..<((b + 1) * plane)])

@@ -203,14 +203,13 @@ struct Train: ParsableCommand {
                               report.model.rootMeanSquaredError, report.persistence.rootMeanSquaredError))
         }
         let summary = try run.run(resume: resume)
-        let units = run.store.manifest.units
         let minutes = run.store.manifest.stepSeconds / 60
         for result in summary.members {
             print("member \(result.member): seed \(result.seed), \(result.steps) steps, \(result.samplesSeen) samples, "
                 + String(format: "%.1f samples/s", result.samplesPerSecond) + (result.stoppedEarly ? ", stopped early" : "")
                 + ", weights of step \(result.chosenStep)")
             if let report = result.validation {
-                print(Self.table(report, units: units, minutesPerStep: minutes))
+                print(Self.table(report, minutesPerStep: minutes))
             } else {
                 print("  (the store has no validation samples: no scores)")
             }
@@ -221,7 +220,7 @@ struct Train: ParsableCommand {
     }
 
     /// The validation table: per lead time, the model's scores beside persistence's.
-    static func table(_ r: ValidationReport, units: String, minutesPerStep: Double) -> String {
+    static func table(_ r: ValidationReport, minutesPerStep: Double) -> String {
         func f(_ v: Double) -> String { v.isFinite ? String(format: "%.3f", v) : "-" }
         func right(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
         let (model, persistence) = (r.model, r.persistence)
@@ -239,7 +238,7 @@ struct Train: ParsableCommand {
                     (model.rootMeanSquaredError(lead: lead), persistence.rootMeanSquaredError(lead: lead))]
                 + thresholds.indices.map { (model.criticalSuccessIndex(lead: lead, threshold: $0), persistence.criticalSuccessIndex(lead: lead, threshold: $0)) }
         }
-        var lines = [String(format: "  validation at step %d on %d samples, %@: loss %.4g, persistence %.4g", r.step, r.samples, units, r.loss, r.persistenceLoss),
+        var lines = [String(format: "  validation at step %d on %d samples, %@: loss %.4g, persistence %.4g", r.step, r.samples, r.units, r.loss, r.persistenceLoss),
                      right("lead", 9) + names.map { right("\($0) model / pers.", 22) }.joined()]
         for lead in 0..<model.leadTimes { lines.append(row(String(format: "%.0f min", Double(lead + 1) * minutesPerStep), scores(lead))) }
         lines.append(row("all", scores(nil)))

@@ -26,6 +26,22 @@ final class TransformTests: XCTestCase {
         }
     }
 
+    func testScoresAreInTheUnitsOfThePhysicalSteps() {
+        let chain = TransformChain([.accumulationToRate(minutes: 10), .clip(threshold: 0.1, below: 0, maximum: nil),
+                                    .decibel(threshold: 0.1, zeroValue: -15), .zScore(mean: -10, std: 5)])
+        XCTAssertEqual(chain.physicalSteps, 2)
+        XCTAssertEqual(chain.physicalUnits(source: "kg m-2"), "mm h-1")
+        var values: [Float] = [0.5, 2, .nan]  // mm per 10 minutes
+        values.withUnsafeMutableBufferPointer { chain.forward($0) }
+        values.withUnsafeMutableBufferPointer { chain.inverseToPhysical($0) }
+        XCTAssertEqual(values[0], 3, accuracy: 1e-4, "0.5 mm in 10 minutes is 3 mm/h")
+        XCTAssertEqual(values[1], 12, accuracy: 1e-4)
+        XCTAssertTrue(values[2].isNaN)
+        let normalising = TransformChain([.decibel(threshold: 0.1, zeroValue: -15), .accumulationToRate(minutes: 10)])
+        XCTAssertEqual(normalising.physicalSteps, 0, "only leading physical steps count")
+        XCTAssertEqual(normalising.physicalUnits(source: "mm h-1"), "mm h-1")
+    }
+
     func testDecibelValuesAndClip() {
         var values: [Float] = [0.05, 0.1, 1, 10, 100]
         values.withUnsafeMutableBufferPointer { Transform.decibel(threshold: 0.1, zeroValue: -15).forward($0) }

@@ -206,6 +206,33 @@ final class TrainingTests: XCTestCase {
         XCTAssertThrowsError(try TrainingRun(config: config).run(resume: false)) { XCTAssertTrue("\($0)".contains("divisible by 16"), "\($0)") }
     }
 
+    func testTrainingOnTheBureauOfMeteorologySequenceScoresInMillimetresPerHour() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let archive = root.deletingLastPathComponent().appendingPathComponent("shared/data/bom_nc_prcp-c10_66_20201031").path
+        guard FileManager.default.fileExists(atPath: archive) else { throw XCTSkip("real-data test skipped: \(archive) is absent") }
+        let dir = try folder()
+        var convert = ConvertConfig()
+        convert.inputs = [archive]
+        convert.output = dir + "/store"
+        convert.transforms = ["rate:10", "dbr:0.1:-15", "zscore"]
+        convert.window = WindowSpec(inputs: 3, targets: 3, stride: 2, coarsen: 8)
+        convert.split = SplitSpec(blockHours: 2, validation: 0.25, test: 0, seed: 1)
+        _ = try Converter(config: convert).run()
+        var config = TrainConfig()
+        config.store = convert.output
+        config.output = dir + "/run"
+        config.model = ModelSpec(type: .unet, base: 4, depth: 2)
+        config.steps = 6
+        config.batchSize = 4
+        config.validation.thresholds = [0.5, 2]
+        let report = try XCTUnwrap(try TrainingRun(config: config).run(resume: false).members.first?.validation)
+        XCTAssertEqual(report.units, "mm h-1", "10-minute accumulations scored as rates")
+        XCTAssertGreaterThan(report.samples, 0)
+        XCTAssertTrue(report.loss.isFinite && report.persistenceLoss.isFinite)
+        XCTAssertTrue(report.persistence.rootMeanSquaredError.isFinite && report.model.rootMeanSquaredError.isFinite)
+        XCTAssertGreaterThan(report.persistence.criticalSuccessIndex(threshold: 0), 0, "rain above 0.5 mm/h is found")
+    }
+
     func testTheExampleConfigIsValid() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("fixtures/train.yaml").path

@@ -29,6 +29,28 @@ public struct TransformChain: Codable, Equatable, Sendable {
         for step in steps.reversed() { step.inverse(values) }
     }
 
+    /// The leading steps that work in physical units (accumulation to rate, clipping); the steps
+    /// after them normalise for the model. Scores and intensity weights are computed in the units
+    /// these steps produce, e.g. mm/h from 10-minute accumulations.
+    public var physicalSteps: Int {
+        steps.prefix { step in
+            switch step {
+            case .accumulationToRate, .clip: return true
+            default: return false
+            }
+        }.count
+    }
+
+    /// Undoes the normalising steps only (those after `physicalSteps`): model units to physical units.
+    public func inverseToPhysical(_ values: UnsafeMutableBufferPointer<Float>) {
+        for step in steps[physicalSteps...].reversed() { step.inverse(values) }
+    }
+
+    /// Units of the values `inverseToPhysical` gives, for a source field in `sourceUnits`.
+    public func physicalUnits(source sourceUnits: String) -> String {
+        steps.prefix(physicalSteps).contains { if case .accumulationToRate = $0 { return true } else { return false } } ? "mm h-1" : sourceUnits
+    }
+
     /// JSON text of the chain.
     public func json() throws -> String {
         let encoder = JSONEncoder()
