@@ -39,13 +39,14 @@ public final class TrainingRun {
     /// Trains every member, then writes the model. With `resume`, finished members are kept and the
     /// others continue from their latest checkpoints; the config must be the run's own.
     public func run(resume: Bool) throws -> RunSummary {
+        // Every member is built (model, grid, stream checked) before anything is written.
+        let trainers = try (0..<config.members).map { try Trainer(config: config, store: store, member: $0) }
         try prepareFolder(resume: resume)
         if store.sampleCount(.validation) == 0 {
             onMessage?("warning: \(config.store) has no validation samples: no scores, no early stopping, the last weights are kept")
         }
         var results: [MemberResult] = []
-        for member in 0..<config.members {
-            let trainer = try Trainer(config: config, store: store, member: member)
+        for (member, trainer) in trainers.enumerated() {
             if resume, let finished = trainer.finishedResult() {
                 onMessage?("member \(member): finished earlier at step \(finished.steps)")
                 results.append(finished)

@@ -81,6 +81,7 @@ final class TrainCommandTests: XCTestCase {
             for word in words { XCTAssertTrue(result.error.contains(word), "'\(result.error)' lacks '\(word)'") }
             XCTAssertEqual(result.output, "")
         }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/r"), "no run folder is left by a failed start")
     }
 
     func testTrainingStreamsAStoreLargerThanItsMemory() throws {

@@ -204,6 +204,7 @@ final class TrainingTests: XCTestCase {
         config = try smallConfig(steps: 1)
         config.model = ModelSpec(type: .unet, depth: 4)
         XCTAssertThrowsError(try TrainingRun(config: config).run(resume: false)) { XCTAssertTrue("\($0)".contains("divisible by 16"), "\($0)") }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: config.output), "nothing is written for a config that cannot run")
     }
 
     func testTrainingOnTheBureauOfMeteorologySequenceScoresInMillimetresPerHour() throws {
