@@ -66,13 +66,13 @@ struct Validator {
             forecast.withUnsafeMutableBufferPointer { transforms.inverseToPhysical($0) }
             observed.withUnsafeMutableBufferPointer { transforms.inverseToPhysical($0) }
             held.withUnsafeMutableBufferPointer { transforms.inverseToPhysical($0) }
-            forecast.withUnsafeBufferPointer { f in observed.withUnsafeBufferPointer { o in held.withUnsafeBufferPointer { h in
+            try forecast.withUnsafeBufferPointer { f in try observed.withUnsafeBufferPointer { o in try held.withUnsafeBufferPointer { h in
                 for b in 0..<batch.count {
                     let last = UnsafeBufferPointer(rebasing: h[(b * plane)..<((b + 1) * plane)])
                     for t in 0..<layout.targets {
                         let range = ((b * layout.targets + t) * plane)..<((b * layout.targets + t + 1) * plane)
-                        report.model.add(forecast: UnsafeBufferPointer(rebasing: f[range]), observed: UnsafeBufferPointer(rebasing: o[range]), lead: t)
-                        report.persistence.add(forecast: last, observed: UnsafeBufferPointer(rebasing: o[range]), lead: t)
+                        try report.model.add(forecast: UnsafeBufferPointer(rebasing: f[range]), observed: UnsafeBufferPointer(rebasing: o[range]), lead: t)
+                        try report.persistence.add(forecast: last, observed: UnsafeBufferPointer(rebasing: o[range]), lead: t)
                     }
                 }
             } } }

@@ -29,9 +29,12 @@ public struct LeadTimeScores: Codable, Equatable, Sendable {
     /// Lead times scored.
     public var leadTimes: Int { counts.count }
 
-    /// Adds one field pair at lead time `lead` (0-based).
-    public mutating func add(forecast: UnsafeBufferPointer<Float>, observed: UnsafeBufferPointer<Float>, lead: Int) {
-        precondition(forecast.count == observed.count && counts.indices.contains(lead), "LeadTimeScores.add: sizes or lead out of range")
+    /// Adds one field pair at lead time `lead` (0-based); throws when the fields differ in size or
+    /// the lead time is not scored.
+    public mutating func add(forecast: UnsafeBufferPointer<Float>, observed: UnsafeBufferPointer<Float>, lead: Int) throws {
+        guard forecast.count == observed.count, counts.indices.contains(lead) else {
+            throw ScoreError("LeadTimeScores.add: forecast of \(forecast.count) and observation of \(observed.count) values at lead \(lead) of \(leadTimes)")
+        }
         var n = 0, absolute = 0.0, squared = 0.0
         var h = [Int](repeating: 0, count: thresholds.count), m = h, f = h
         let limits = thresholds.map(Float.init)
@@ -57,9 +60,11 @@ public struct LeadTimeScores: Codable, Equatable, Sendable {
         }
     }
 
-    /// Adds another accumulator's counts (same lead times and thresholds).
-    public mutating func merge(_ other: LeadTimeScores) {
-        precondition(other.thresholds == thresholds && other.leadTimes == leadTimes, "LeadTimeScores.merge: different layouts")
+    /// Adds another accumulator's counts; throws unless it has the same lead times and thresholds.
+    public mutating func merge(_ other: LeadTimeScores) throws {
+        guard other.thresholds == thresholds, other.leadTimes == leadTimes else {
+            throw ScoreError("LeadTimeScores.merge: \(other.leadTimes) lead times at \(other.thresholds) into \(leadTimes) at \(thresholds)")
+        }
         for t in counts.indices {
             counts[t] += other.counts[t]
             absoluteErrors[t] += other.absoluteErrors[t]
@@ -103,4 +108,10 @@ public struct LeadTimeScores: Codable, Equatable, Sendable {
         let total = h + misses.reduce(0) { $0 + $1[threshold] } + falseAlarms.reduce(0) { $0 + $1[threshold] }
         return total > 0 ? Double(h) / Double(total) : .nan
     }
+}
+
+/// Scores that cannot be combined as asked.
+public struct ScoreError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
