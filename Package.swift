@@ -50,7 +50,7 @@ let package = Package(
         ),
         .testTarget(name: "NowcastIOTests", dependencies: ["NowcastIO"]),
         .testTarget(name: "NowcastDataTests", dependencies: ["NowcastData", "NowcastIO"]),
-        .testTarget(name: "NowcastNNTests", dependencies: ["NowcastNN"]),
+        .testTarget(name: "NowcastNNTests", dependencies: ["NowcastNN", "NowcastCore"]),
         .testTarget(name: "NowcastModelsTests", dependencies: ["NowcastModels", "NowcastNN"]),
         .testTarget(name: "NowcastTrainTests", dependencies: ["NowcastTrain", "NowcastData", "NowcastIO", "NowcastModels", "NowcastNN", "NowcastVerify"]),
         .testTarget(name: "NowcastCLITests", dependencies: ["NowcastIO"]),

@@ -119,7 +119,7 @@ public final class RecurrentNowcaster {
                     // One convolution over concat(x, h); the bias is added inside the fused gate step.
                     let gates = zeroState
                         ? try current.conv2d(weight: try cell.gates.weight.sliceChannels(0..<current.shape[1]), padding: padding)
-                        : try Variable.concatChannels([current, state[k].h]).conv2d(weight: cell.gates.weight, padding: padding)
+                        : try Variable.conv2d(concatenating: [current, state[k].h], weight: cell.gates.weight, padding: padding)
                     let next = try Variable.convLSTMGates(gates, previousCell: state[k].c, bias: cell.gates.bias)
                     state[k] = (next.hidden, next.cell)
                 case .gru:

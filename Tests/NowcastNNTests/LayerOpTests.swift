@@ -1,4 +1,5 @@
 import Foundation
+import NowcastCore
 @testable import NowcastNN
 import XCTest
 
@@ -15,6 +16,32 @@ final class LayerOpTests: XCTestCase {
         }
         XCTAssertThrowsError(try Variable(Tensor(shape: [1, 5, 2, 2])).splitChannels([2, 2]))
         XCTAssertThrowsError(try Variable(Tensor(shape: [1, 2, 2, 2])).sliceChannels(1..<3))
+    }
+
+    func testConvolutionOverConcatenatedPartsEqualsConvolutionOfTheConcatenation() throws {
+        var random = SeededGenerator(seed: 31)
+        for (shapes, padding, needsGrad) in [([[2, 1, 9, 7], [2, 4, 9, 7]], 1, [false, true]), ([[1, 3, 6, 6], [1, 2, 6, 6], [1, 1, 6, 6]], 0, [true, true, false]),
+                                             ([[3, 2, 40, 33], [3, 5, 40, 33]], 1, [true, true])] {
+            let values = shapes.map { Initializer.uniform($0, in: -1..<1, using: &random) }
+            let channels = shapes.map { $0[1] }.reduce(0, +)
+            let weightValue = Initializer.uniform([6, channels, 3, 3], in: -0.5..<0.5, using: &random)
+            let biasValue = Initializer.uniform([6], in: -0.5..<0.5, using: &random)
+            let seed = Initializer.uniform([shapes[0][0], 6, shapes[0][2] + 2 * padding - 2, shapes[0][3] + 2 * padding - 2], in: -1..<1, using: &random)
+            func run(fused: Bool) throws -> [[Float]] {
+                let parts = zip(values, needsGrad).map { Variable($0, requiresGrad: $1) }
+                let weight = Variable(weightValue, requiresGrad: true), bias = Variable(biasValue, requiresGrad: true)
+                let y = fused ? try Variable.conv2d(concatenating: parts, weight: weight, bias: bias, padding: padding)
+                    : try Variable.concatChannels(parts).conv2d(weight: weight, bias: bias, padding: padding)
+                try (y * Variable(seed)).sum().backward()
+                return [y.value.scalars, try XCTUnwrap(weight.grad).scalars, try XCTUnwrap(bias.grad).scalars]
+                    + parts.map { $0.grad?.scalars ?? [] }
+            }
+            let (fused, reference) = (try run(fused: true), try run(fused: false))
+            XCTAssertEqual(fused.map(\.count), reference.map(\.count), "\(shapes)")
+            for (a, b) in zip(fused, reference) { for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-4 * max(1, abs(y))) } }
+        }
+        XCTAssertThrowsError(try Variable.conv2d(concatenating: [Variable(Tensor(shape: [1, 1, 4, 4])), Variable(Tensor(shape: [1, 1, 4, 5]))],
+                                                 weight: Variable(Tensor(shape: [2, 2, 3, 3]))))
     }
 
     func testPoolingAndUpsampling() throws {

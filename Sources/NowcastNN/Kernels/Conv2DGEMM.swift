@@ -6,6 +6,20 @@
 /// neighbouring row blocks overlaps), each worker accumulating its own weight and bias gradients.
 /// A 1x1 convolution with stride 1 and no padding multiplies the image itself, with no im2col.
 enum Conv2DGEMM {
+    /// The input of a convolution as the channel concatenation of NCHW tensors (`base` of each,
+    /// its channel count), read in place: a convolution over concat(x, h) needs no concatenated copy.
+    struct Parts<Pointer> {
+        let parts: [(base: Pointer, channels: Int)]
+        let plane: Int
+
+        /// Part and channel within it of concatenated channel `c`.
+        @inline(__always)
+        func locate(_ c: Int) -> (part: Int, channel: Int) {
+            var k = 0, c = c
+            while c >= parts[k].channels { c -= parts[k].channels; k += 1 }
+            return (k, c)
+        }
+    }
     /// Floats of im2col scratch a block aims at.
     static let blockElements = 1 << 18
 
@@ -33,57 +47,78 @@ enum Conv2DGEMM {
     /// Lays out the receptive fields of output rows `rows` of image `x` (`C x H x W`) as the columns of
     /// `cols` (`[C*kh*kw, rows.count*ow]`, row-major, leading dimension `rows.count * ow`).
     static func im2col(_ g: Conv2DGeometry, _ x: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>, rows: Range<Int>) {
+        im2col(g, Parts(parts: [(x, g.inChannels)], plane: g.height * g.width), image: 0, cols, rows: rows)
+    }
+
+    /// `im2col` of image `n` of a channel concatenation.
+    static func im2col(_ g: Conv2DGeometry, _ input: Parts<UnsafePointer<Float>>, image n: Int, _ cols: UnsafeMutablePointer<Float>,
+                       rows: Range<Int>) {
         let ow = g.outWidth, ld = rows.count * ow
-        for c in 0..<g.inChannels { for i in 0..<g.kernelHeight { for j in 0..<g.kernelWidth {
-            let row = cols + ((c * g.kernelHeight + i) * g.kernelWidth + j) * ld
-            let offset = j * g.dilation - g.padding
-            let valid = validColumns(count: ow, stride: g.stride, offset: offset, width: g.width)
-            for oy in rows {
-                let out = row + (oy - rows.lowerBound) * ow
-                let iy = oy * g.stride - g.padding + i * g.dilation
-                guard iy >= 0, iy < g.height, !valid.isEmpty else { out.initialize(repeating: 0, count: ow); continue }
-                out.initialize(repeating: 0, count: valid.lowerBound)
-                let source = x + (c * g.height + iy) * g.width + offset
-                if g.stride == 1 {
-                    (out + valid.lowerBound).initialize(from: source + valid.lowerBound, count: valid.count)
-                } else {
-                    for ox in valid { out[ox] = source[ox * g.stride] }
+        for c in 0..<g.inChannels {
+            let (k, local) = input.locate(c)
+            let channel = input.parts[k].base + (n * input.parts[k].channels + local) * input.plane
+            for i in 0..<g.kernelHeight { for j in 0..<g.kernelWidth {
+                let row = cols + ((c * g.kernelHeight + i) * g.kernelWidth + j) * ld
+                let offset = j * g.dilation - g.padding
+                let valid = validColumns(count: ow, stride: g.stride, offset: offset, width: g.width)
+                for oy in rows {
+                    let out = row + (oy - rows.lowerBound) * ow
+                    let iy = oy * g.stride - g.padding + i * g.dilation
+                    guard iy >= 0, iy < g.height, !valid.isEmpty else { out.initialize(repeating: 0, count: ow); continue }
+                    out.initialize(repeating: 0, count: valid.lowerBound)
+                    let source = channel + iy * g.width + offset
+                    if g.stride == 1 {
+                        (out + valid.lowerBound).initialize(from: source + valid.lowerBound, count: valid.count)
+                    } else {
+                        for ox in valid { out[ox] = source[ox * g.stride] }
+                    }
+                    (out + valid.upperBound).initialize(repeating: 0, count: ow - valid.upperBound)
                 }
-                (out + valid.upperBound).initialize(repeating: 0, count: ow - valid.upperBound)
-            }
-        } } }
+            } }
+        }
     }
 
     /// Adds the columns of `cols` (laid out as `im2col` makes them for output rows `rows`) back into
-    /// the image gradient `dx` (the transpose of `im2col`).
-    static func col2im(_ g: Conv2DGeometry, _ cols: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, rows: Range<Int>) {
+    /// the gradient of image `n` of a channel concatenation (the transpose of `im2col`).
+    static func col2im(_ g: Conv2DGeometry, _ cols: UnsafePointer<Float>, _ dx: Parts<UnsafeMutablePointer<Float>>, image n: Int, rows: Range<Int>) {
         let ow = g.outWidth, ld = rows.count * ow
-        for c in 0..<g.inChannels { for i in 0..<g.kernelHeight { for j in 0..<g.kernelWidth {
-            let row = cols + ((c * g.kernelHeight + i) * g.kernelWidth + j) * ld
-            let offset = j * g.dilation - g.padding
-            let valid = validColumns(count: ow, stride: g.stride, offset: offset, width: g.width)
-            for oy in rows {
-                let iy = oy * g.stride - g.padding + i * g.dilation
-                guard iy >= 0, iy < g.height else { continue }
-                let source = row + (oy - rows.lowerBound) * ow
-                let target = dx + (c * g.height + iy) * g.width + offset
-                if g.stride == 1 {
-                    let (t, s) = (target + valid.lowerBound, source + valid.lowerBound)
-                    FastMath.forEachVector(0..<valid.count) { q, lanes in t.store(t.vector(at: q, lanes: lanes) + s.vector(at: q, lanes: lanes), at: q, lanes: lanes) }
-                } else {
-                    for ox in valid { target[ox * g.stride] += source[ox] }
+        for c in 0..<g.inChannels {
+            let (k, local) = dx.locate(c)
+            let channel = dx.parts[k].base + (n * dx.parts[k].channels + local) * dx.plane
+            for i in 0..<g.kernelHeight { for j in 0..<g.kernelWidth {
+                let row = cols + ((c * g.kernelHeight + i) * g.kernelWidth + j) * ld
+                let offset = j * g.dilation - g.padding
+                let valid = validColumns(count: ow, stride: g.stride, offset: offset, width: g.width)
+                for oy in rows {
+                    let iy = oy * g.stride - g.padding + i * g.dilation
+                    guard iy >= 0, iy < g.height else { continue }
+                    let source = row + (oy - rows.lowerBound) * ow
+                    let target = channel + iy * g.width + offset
+                    if g.stride == 1 {
+                        let (t, s) = (target + valid.lowerBound, source + valid.lowerBound)
+                        FastMath.forEachVector(0..<valid.count) { q, lanes in t.store(t.vector(at: q, lanes: lanes) + s.vector(at: q, lanes: lanes), at: q, lanes: lanes) }
+                    } else {
+                        for ox in valid { target[ox * g.stride] += source[ox] }
+                    }
                 }
-            }
-        } } }
+            } }
+        }
     }
 
     /// `y = conv(x, w) + b` for the whole batch (`y` is written, not accumulated).
     static func forward(_ g: Conv2DGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>, b: UnsafePointer<Float>?,
                         y: UnsafeMutablePointer<Float>) {
+        forward(g, input: Parts(parts: [(x, g.inChannels)], plane: g.height * g.width), w: w, b: b, y: y)
+    }
+
+    /// `y = conv(concat(parts), w) + b`, reading the parts in place.
+    static func forward(_ g: Conv2DGeometry, input: Parts<UnsafePointer<Float>>, w: UnsafePointer<Float>, b: UnsafePointer<Float>?,
+                        y: UnsafeMutablePointer<Float>) {
         let plane = g.outHeight * g.outWidth, patches = g.patchSize
         let imageIn = g.inChannels * g.height * g.width, imageOut = g.outChannels * plane
         let rowsPer = rowsPerBlock(g), blocks = (g.outHeight + rowsPer - 1) / rowsPer
-        let pointwise = isPointwise(g)
+        let pointwise = isPointwise(g) && input.parts.count == 1
+        let x = input.parts[0].base
         let scratch = pointwise ? nil : Scratch(workers: Parallel.workers, count: patches * rowsPer * g.outWidth)
         Parallel.forEach(g.batch * blocks) { unit, worker in
             let n = unit / blocks, rows = ((unit % blocks) * rowsPer)..<min(g.outHeight, (unit % blocks + 1) * rowsPer)
@@ -91,7 +126,7 @@ enum Conv2DGEMM {
             let out = y + n * imageOut + first
             let (matrix, ld): (UnsafePointer<Float>, Int)
             if let scratch {
-                im2col(g, x + n * imageIn, scratch[worker], rows: rows)
+                im2col(g, input, image: n, scratch[worker], rows: rows)
                 (matrix, ld) = (UnsafePointer(scratch[worker]), columns)
             } else {
                 (matrix, ld) = (x + n * imageIn + first, plane)
@@ -106,16 +141,26 @@ enum Conv2DGEMM {
     /// when given.
     static func backward(_ g: Conv2DGeometry, x: UnsafePointer<Float>, w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                          dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?) {
+        let plane = g.height * g.width
+        backward(g, input: Parts(parts: [(x, g.inChannels)], plane: plane), w: w, dy: dy,
+                 dx: dx.map { Parts(parts: [($0, g.inChannels)], plane: plane) }, dw: dw, db: db)
+    }
+
+    /// Gradients of `conv(concat(parts), w) + b`: `dx` (each part overwritten) when given, `dw` and
+    /// `db` (accumulated) when given.
+    static func backward(_ g: Conv2DGeometry, input: Parts<UnsafePointer<Float>>, w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                         dx: Parts<UnsafeMutablePointer<Float>>?, dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?) {
         let plane = g.outHeight * g.outWidth, patches = g.patchSize
         let imageIn = g.inChannels * g.height * g.width, imageOut = g.outChannels * plane
         let rowsPer = rowsPerBlock(g), blockColumns = patches * rowsPer * g.outWidth
-        let pointwise = isPointwise(g)
+        let pointwise = isPointwise(g) && input.parts.count == 1
+        let x = input.parts[0].base
         let workers = min(Parallel.workers, g.batch)
         let cols = Scratch(workers: workers, count: pointwise ? 0 : blockColumns)
         let dcols = Scratch(workers: workers, count: pointwise ? 0 : blockColumns)
         let weightGradients = Scratch(workers: workers, count: dw == nil ? 0 : g.outChannels * patches, zeroed: true)
         let biasGradients = Scratch(workers: workers, count: db == nil ? 0 : g.outChannels, zeroed: true)
-        if let dx { dx.update(repeating: 0, count: g.batch * imageIn) }
+        if let dx { for part in dx.parts { part.base.update(repeating: 0, count: g.batch * part.channels * dx.plane) } }
         Parallel.forEach(g.batch) { n, worker in
             let image = x + n * imageIn, gradient = dy + n * imageOut
             if db != nil {
@@ -136,7 +181,7 @@ enum Conv2DGEMM {
                     if pointwise {
                         (matrix, ld) = (image + first, plane)
                     } else {
-                        im2col(g, image, cols[worker], rows: rows)
+                        im2col(g, input, image: n, cols[worker], rows: rows)
                         (matrix, ld) = (UnsafePointer(cols[worker]), columns)
                     }
                     sgemm(transposeA: false, transposeB: true, m: g.outChannels, n: patches, k: columns, a: gradient + first, lda: plane,
@@ -146,11 +191,11 @@ enum Conv2DGEMM {
                     // dX += col2im(W^T * dY[:, block])
                     if pointwise {
                         sgemm(transposeA: true, transposeB: false, m: patches, n: columns, k: g.outChannels, a: w, lda: patches,
-                              b: gradient + first, ldb: plane, beta: 1, c: dx + n * imageIn + first, ldc: plane)
+                              b: gradient + first, ldb: plane, beta: 1, c: dx.parts[0].base + n * imageIn + first, ldc: plane)
                     } else {
                         sgemm(transposeA: true, transposeB: false, m: patches, n: columns, k: g.outChannels, a: w, lda: patches,
                               b: gradient + first, ldb: plane, beta: 0, c: dcols[worker], ldc: columns)
-                        col2im(g, dcols[worker], dx + n * imageIn, rows: rows)
+                        col2im(g, dcols[worker], dx, image: n, rows: rows)
                     }
                 }
             }

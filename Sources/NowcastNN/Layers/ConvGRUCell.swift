@@ -19,11 +19,9 @@ extension Variable {
             let proposal = try input.conv2d(weight: try candidate.weight.sliceChannels(0..<c), bias: candidate.bias, padding: padding).tanh()
             return try rz.sliceChannels(k..<(2 * k)) * proposal
         }
-        let joined = try concatChannels([input, hidden])
-        let rz = try joined.conv2d(weight: gates.weight, bias: gates.bias, padding: padding).sigmoid()
+        let rz = try conv2d(concatenating: [input, hidden], weight: gates.weight, bias: gates.bias, padding: padding).sigmoid()
         let (reset, update) = (try rz.sliceChannels(0..<k), try rz.sliceChannels(k..<(2 * k)))
-        let proposal = try concatChannels([input, try reset * hidden])
-            .conv2d(weight: candidate.weight, bias: candidate.bias, padding: padding).tanh()
+        let proposal = try conv2d(concatenating: [input, try reset * hidden], weight: candidate.weight, bias: candidate.bias, padding: padding).tanh()
         return try hidden + (try update * (try proposal - hidden))
     }
 }
