@@ -108,7 +108,7 @@ public final class RecurrentNowcaster {
         // Hidden and (LSTM) cell state per layer, zero at the start.
         var state = config.hidden.map { h in (h: Variable(Tensor(shape: [b, h, height, width])), c: Variable(Tensor(shape: [b, h, height, width]))) }
         // The first step starts from zero states: its convolutions skip the hidden channels, whose
-        // products are all zero (the same result, up to rounding, for a seventh less work at 4 + 4 frames).
+        // products are all zero (the same result, up to rounding).
         var zeroState = true
         func step(_ input: Variable) throws -> Variable {
             defer { zeroState = false }

@@ -1,24 +1,27 @@
 import NowcastNN
 
+/// A network with named parameters (`RecurrentNowcaster`, `UNet`): the parameter list, weight-file
+/// entries and loading by name follow from `namedVariables`.
+public protocol NamedParameters: AnyObject {
+    /// Named parameters, in the fixed order optimiser state and weight files follow.
+    var namedVariables: [(name: String, variable: Variable)] { get }
+}
+
 /// A nowcasting model as trainers and forecasters see it: a sequence of `inputFrames` fields in,
-/// `outputFrames` fields out, both `[B, T, 1, H, W]`. `RecurrentNowcaster` and `UNet` (run
-/// recursively) are the two implementations.
-public protocol SequenceModel: AnyObject {
+/// `outputFrames` fields out, both `[B, T, 1, H, W]`. `RecurrentNowcaster` and `RecursiveUNet` (a
+/// `UNet` run recursively) are the two implementations.
+public protocol SequenceModel: NamedParameters {
     /// Frames in.
     var inputFrames: Int { get }
     /// Frames out.
     var outputFrames: Int { get }
-    /// Named parameters, in the fixed order optimiser state and weight files follow.
-    var namedVariables: [(name: String, variable: Variable)] { get }
     /// `[B, inputFrames, 1, H, W]` -> `[B, outputFrames, 1, H, W]`.
     func forecastSequence(_ inputs: Variable) throws -> Variable
     /// Why a grid of `height` x `width` cannot be used, or nil when it can.
     func gridProblem(height: Int, width: Int) -> String?
-    /// Multiply-accumulates of the convolutions of one sample's `forecastSequence`.
-    func sequenceMACs(height: Int, width: Int) -> Int
 }
 
-extension SequenceModel {
+extension NamedParameters {
     /// Every parameter, in the order of `namedVariables`.
     public var parameters: [Variable] { namedVariables.map(\.variable) }
 
@@ -55,7 +58,6 @@ extension RecurrentNowcaster: SequenceModel {
     public var outputFrames: Int { config.outputFrames }
     public func forecastSequence(_ inputs: Variable) throws -> Variable { try self(inputs) }
     public func gridProblem(height: Int, width: Int) -> String? { height >= 1 && width >= 1 ? nil : "an empty grid" }
-    public func sequenceMACs(height: Int, width: Int) -> Int { convolutionMACs(height: height, width: width) }
 }
 
 /// A U-Net run recursively over `steps` frames, as a sequence model: the `[B, T_in, 1, H, W]` input
@@ -88,5 +90,4 @@ public final class RecursiveUNet: SequenceModel {
             : "a U-Net of depth \(network.config.depth) needs height and width divisible by \(scale), got \(height) x \(width)"
     }
 
-    public func sequenceMACs(height: Int, width: Int) -> Int { outputFrames * network.convolutionMACs(height: height, width: width) }
 }

@@ -37,7 +37,7 @@ public struct UNetConfig: Codable, Equatable, Sendable {
 }
 
 /// The U-Net: `[B, C_in, H, W]` in (H and W divisible by 2^depth), `[B, C_out, H, W]` out.
-public final class UNet {
+public final class UNet: NamedParameters {
     public let config: UNetConfig
     private var layers: [(name: String, weight: Variable, bias: Variable)] = []
 
@@ -70,10 +70,6 @@ public final class UNet {
         conv("head", cin, config.outputChannels, 1)
     }
 
-    /// Every parameter, in the order of `namedVariables`.
-    public var parameters: [Variable] { namedVariables.map(\.variable) }
-    /// Named parameter values for weight files.
-    public var namedParameters: [(name: String, tensor: Tensor)] { namedVariables.map { ($0.name, $0.variable.value) } }
     /// Named parameters in a fixed order (optimiser state and weight files follow it).
     public var namedVariables: [(name: String, variable: Variable)] {
         layers.flatMap { [("\($0.name).weight", $0.weight), ("\($0.name).bias", $0.bias)] }

@@ -2,7 +2,7 @@ import NowcastData
 import NowcastNN
 
 /// A batch as the model and the loss take it: inputs with missing values filled, targets with
-/// missing values zeroed and a mask of the valid ones, and the persistence forecast beside them.
+/// missing values zeroed and a mask of the valid ones.
 struct BatchTensors {
     /// `[N, T_in, 1, H, W]`, missing values replaced by the fill value.
     let inputs: Tensor
@@ -12,18 +12,26 @@ struct BatchTensors {
     let rawTargets: [Float]
     /// 1 where the target is present, 0 where it is missing; nil when nothing is missing.
     let mask: Tensor?
-    /// The last (filled) input frame repeated over the target frames: what persistence predicts.
-    let persistence: Tensor
-    /// The last input frame as stored (NaN where missing), per sample `[N, H, W]`.
-    let lastInputs: [Float]
 
     init(_ batch: Batch, fill: Float) throws {
-        let (n, tIn, tOut, plane) = (batch.count, batch.inputFrames, batch.targetFrames, batch.height * batch.width)
         inputs = try Tensor(shape: batch.inputShape, values: batch.inputs.map { $0.isNaN ? fill : $0 })
         rawTargets = batch.targets
         let missing = batch.targets.contains(where: \.isNaN)
         targets = try Tensor(shape: batch.targetShape, values: missing ? batch.targets.map { $0.isNaN ? 0 : $0 } : batch.targets)
         mask = missing ? try Tensor(shape: batch.targetShape, values: batch.targets.map { $0.isNaN ? 0 : 1 }) : nil
+    }
+}
+
+/// The persistence forecast of a batch (what validation compares the model with): the last input
+/// frame held for every target frame.
+struct Persistence {
+    /// The last input frame (filled) repeated over the target frames, `[N, T_out, 1, H, W]`.
+    let forecast: Tensor
+    /// The last input frame as stored (NaN where missing), per sample `[N, H, W]`.
+    let lastInputs: [Float]
+
+    init(_ batch: Batch, fill: Float) throws {
+        let (n, tIn, tOut, plane) = (batch.count, batch.inputFrames, batch.targetFrames, batch.height * batch.width)
         var last = [Float](repeating: 0, count: n * plane)
         var repeated = [Float](repeating: 0, count: n * tOut * plane)
         for b in 0..<n {
@@ -35,7 +43,7 @@ struct BatchTensors {
             }
         }
         lastInputs = last
-        persistence = try Tensor(shape: batch.targetShape, values: repeated)
+        forecast = try Tensor(shape: batch.targetShape, values: repeated)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import NowcastData
+import NowcastIO
 import NowcastModels
 import NowcastNN
 
@@ -37,8 +38,8 @@ public struct TrainerState: Codable, Equatable, Sendable {
 }
 
 /// A checkpoint folder, `checkpoints/step-00000100/`: `weights.safetensors`, `optimizer.safetensors`,
-/// `state.json`, `config.json` and `transforms.json`. Written into a hidden temporary folder beside
-/// it and renamed into place, so a killed run leaves whole checkpoints only.
+/// `state.json`, `config.json` and `transforms.json`. Written with `AtomicOutput.writeFolder`, so a
+/// killed run leaves whole checkpoints only.
 enum Checkpoint {
     static func folderName(step: Int) -> String { String(format: "step-%08d", step) }
 
@@ -59,10 +60,7 @@ enum Checkpoint {
         let folder = (member as NSString).appendingPathComponent("checkpoints")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let final = (folder as NSString).appendingPathComponent(folderName(step: state.step))
-        let temporary = (folder as NSString).appendingPathComponent(".\(folderName(step: state.step)).partial-\(getpid())")
-        try? FileManager.default.removeItem(atPath: temporary)
-        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
-        do {
+        try AtomicOutput.writeFolder(final) { temporary in
             func path(_ name: String) -> String { (temporary as NSString).appendingPathComponent(name) }
             try SafeTensors.write(model.namedParameters, metadata: ["model": try jsonText(config.model), "step": String(state.step)],
                                   to: path("weights.safetensors"))
@@ -71,11 +69,6 @@ enum Checkpoint {
             try writeJSON(state, to: path("state.json"))
             try writeJSON(config, to: path("config.json"))
             try writeJSON(transforms, to: path("transforms.json"))
-            if FileManager.default.fileExists(atPath: final) { try FileManager.default.removeItem(atPath: final) }
-            guard rename(temporary, final) == 0 else { throw ConfigError("\(final): could not rename the checkpoint into place (\(String(cString: strerror(errno))))") }
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw error
         }
         return final
     }
@@ -89,8 +82,7 @@ enum Checkpoint {
         guard let steps = saved.metadata["steps"].flatMap(Int.init) else {
             throw ConfigError("\(path("optimizer.safetensors")): no 'steps' in its metadata")
         }
-        try optimizer.restore(OptimizerState(steps: steps, tensors: saved.tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }),
-                              parameters: model.parameters)
+        try optimizer.restore(OptimizerState(steps: steps, tensors: saved.tensors.map { ($0.key, $0.value) }), parameters: model.parameters)
         guard let data = FileManager.default.contents(atPath: path("state.json")) else { throw ConfigError("\(path("state.json")): missing") }
         do { return try jsonDecoder().decode(TrainerState.self, from: data) } catch {
             throw ConfigError("\(path("state.json")): not a readable trainer state (\(error))")

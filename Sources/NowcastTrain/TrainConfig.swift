@@ -2,6 +2,7 @@ import Foundation
 import NowcastData
 import NowcastModels
 import NowcastNN
+import NowcastVerify
 
 /// Configuration of `nowcast train`, from YAML or JSON (the common keys also have flags). Keys are
 /// snake_case; every key but `store` and `output` has a default; an unknown key or a value of the
@@ -274,11 +275,7 @@ public enum SelectionScore: Equatable, Sendable, CustomStringConvertible {
         case .loss: return "loss"
         case .meanAbsoluteError: return "mae"
         case .rootMeanSquaredError: return "rmse"
-        case let .criticalSuccessIndex(_, threshold): return "csi:\(threshold.formatted())"
+        case let .criticalSuccessIndex(_, threshold): return "csi:\(LeadTimeScores.label(threshold: threshold))"
         }
     }
-}
-
-private extension Double {
-    func formatted() -> String { self == rounded() ? String(Int(self)) : String(self) }
 }

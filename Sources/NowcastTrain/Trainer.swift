@@ -251,7 +251,7 @@ extension LeadTimeScores {
         let leads = 0..<leadTimes
         var csi: [String: Any] = [:], csiByLead: [String: Any] = [:]
         for (k, threshold) in thresholds.enumerated() {
-            let key = threshold == threshold.rounded() ? String(Int(threshold)) : String(threshold)
+            let key = Self.label(threshold: threshold)
             csi[key] = criticalSuccessIndex(threshold: k)
             csiByLead[key] = leads.map { criticalSuccessIndex(lead: $0, threshold: k) }
         }

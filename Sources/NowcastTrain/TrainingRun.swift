@@ -93,21 +93,16 @@ public final class TrainingRun {
         return nil
     }
 
-    /// Writes `<run>/model/` from each member's chosen checkpoint: into a temporary folder, then
-    /// swapped into place.
+    /// Writes `<run>/model/` from each member's chosen checkpoint (atomically, as a whole folder).
     private func writeModel(_ results: [MemberResult]) throws -> String {
         let manifest = store.manifest
         let final = (config.output as NSString).appendingPathComponent("model")
-        let temporary = (config.output as NSString).appendingPathComponent(".model.partial-\(getpid())")
-        let fm = FileManager.default
-        try? fm.removeItem(atPath: temporary)
-        try fm.createDirectory(atPath: temporary, withIntermediateDirectories: true)
-        do {
+        try AtomicOutput.writeFolder(final) { temporary in
             var members: [EnsembleArtifact.Member] = []
             for result in results {
                 let name = "member-\(result.member).safetensors"
-                try fm.copyItem(atPath: (result.chosenCheckpoint as NSString).appendingPathComponent("weights.safetensors"),
-                                toPath: (temporary as NSString).appendingPathComponent(name))
+                try FileManager.default.copyItem(atPath: (result.chosenCheckpoint as NSString).appendingPathComponent("weights.safetensors"),
+                                                 toPath: (temporary as NSString).appendingPathComponent(name))
                 members.append(.init(weights: name, seed: result.seed, step: result.chosenStep, score: result.bestScore))
             }
             let window = manifest.config.window
@@ -119,13 +114,6 @@ public final class TrainingRun {
             let artifact = EnsembleArtifact(model: config.model, members: members, data: contract, training: config,
                                             score: try config.selectionScore().description)
             try writeJSON(artifact, to: (temporary as NSString).appendingPathComponent("manifest.json"))
-            let old = (config.output as NSString).appendingPathComponent(".model.old-\(getpid())")
-            if fm.fileExists(atPath: final) { try fm.moveItem(atPath: final, toPath: old) }
-            try fm.moveItem(atPath: temporary, toPath: final)
-            try? fm.removeItem(atPath: old)
-        } catch {
-            try? fm.removeItem(atPath: temporary)
-            throw error
         }
         return final
     }

@@ -57,12 +57,12 @@ struct Validator {
         var batches = 0
         var lossSum = 0.0, persistenceSum = 0.0
         while maxBatches == 0 || batches < maxBatches, let batch = try iterator.next() {
-            let tensors = try BatchTensors(batch, fill: fill)
+            let tensors = try BatchTensors(batch, fill: fill), persistence = try Persistence(batch, fill: fill)
             let prediction = try Gradients.disabled { try model.forecastSequence(Variable(tensors.inputs)) }
             let n = Double(batch.count)
             lossSum += n * Double(try loss(prediction, tensors).value.scalar ?? .nan)
-            persistenceSum += n * Double(try loss(Variable(tensors.persistence), tensors).value.scalar ?? .nan)
-            var forecast = prediction.value.scalars, observed = batch.targets, held = tensors.lastInputs
+            persistenceSum += n * Double(try loss(Variable(persistence.forecast), tensors).value.scalar ?? .nan)
+            var forecast = prediction.value.scalars, observed = batch.targets, held = persistence.lastInputs
             forecast.withUnsafeMutableBufferPointer { transforms.inverseToPhysical($0) }
             observed.withUnsafeMutableBufferPointer { transforms.inverseToPhysical($0) }
             held.withUnsafeMutableBufferPointer { transforms.inverseToPhysical($0) }

@@ -29,6 +29,11 @@ public struct LeadTimeScores: Codable, Equatable, Sendable {
     /// Lead times scored.
     public var leadTimes: Int { counts.count }
 
+    /// A threshold as reports name it: `1` rather than `1.0`, `0.5` as it is.
+    public static func label(threshold: Double) -> String {
+        threshold == threshold.rounded() && abs(threshold) < 1e15 ? String(Int(threshold)) : String(threshold)
+    }
+
     /// Adds one field pair at lead time `lead` (0-based); throws when the fields differ in size or
     /// the lead time is not scored.
     public mutating func add(forecast: UnsafeBufferPointer<Float>, observed: UnsafeBufferPointer<Float>, lead: Int) throws {

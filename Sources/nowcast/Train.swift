@@ -197,7 +197,7 @@ struct Train: ParsableCommand {
             }
             progress?.update(p.step, detail: String(format: "loss %.4g  %.1f samples/s", p.loss, p.samplesPerSecond))
         }
-        run.onValidation = { member, report in
+        run.onValidation = { _, report in
             printError(String(format: "validation at step %d: loss %.4g (persistence %.4g), MAE %.3f (%.3f), RMSE %.3f (%.3f)", report.step,
                               report.loss, report.persistenceLoss, report.model.meanAbsoluteError, report.persistence.meanAbsoluteError,
                               report.model.rootMeanSquaredError, report.persistence.rootMeanSquaredError))
@@ -225,7 +225,7 @@ struct Train: ParsableCommand {
         func right(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
         let (model, persistence) = (r.model, r.persistence)
         let thresholds = model.thresholds
-        let names = ["MAE", "RMSE"] + thresholds.map { "CSI \($0 == $0.rounded() ? String(Int($0)) : String($0))" }
+        let names = ["MAE", "RMSE"] + thresholds.map { "CSI \(LeadTimeScores.label(threshold: $0))" }
         func row(_ label: String, _ pairs: [(Double, Double)]) -> String {
             right(label, 9) + pairs.map { right("\(f($0.0)) / \(f($0.1))", 22) }.joined()
         }

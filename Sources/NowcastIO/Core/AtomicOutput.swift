@@ -43,6 +43,32 @@ public final class AtomicOutput {
 
     deinit { discard() }
 
+    /// Writes a folder atomically: `fill` writes its contents into a hidden temporary folder beside
+    /// `path`, which is then renamed into place (an older folder there is moved aside first and
+    /// removed after). A failure leaves the older folder, if any, as it was.
+    public static func writeFolder(_ path: String, _ fill: (_ temporaryFolder: String) throws -> Void) throws {
+        let fm = FileManager.default
+        let url = URL(fileURLWithPath: path)
+        let parent = url.deletingLastPathComponent().path, name = url.lastPathComponent
+        let temporary = (parent as NSString).appendingPathComponent(".\(name).partial-\(getpid())")
+        let old = (parent as NSString).appendingPathComponent(".\(name).old-\(getpid())")
+        try? fm.removeItem(atPath: temporary)
+        try fm.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        do {
+            try fill(temporary)
+            if fm.fileExists(atPath: path) { try fm.moveItem(atPath: path, toPath: old) }
+            guard rename(temporary, path) == 0 else {
+                let reason = String(cString: strerror(errno))
+                if fm.fileExists(atPath: old) { try? fm.moveItem(atPath: old, toPath: path) }
+                throw NowcastIOError.writeFailed(path: path, detail: "rename: \(reason)")
+            }
+            try? fm.removeItem(atPath: old)
+        } catch {
+            try? fm.removeItem(atPath: temporary)
+            throw error
+        }
+    }
+
     /// Writes `data` to `path` atomically (temporary file beside it, then rename).
     public static func write(_ data: Data, to path: String) throws {
         let output = try AtomicOutput(destination: path)

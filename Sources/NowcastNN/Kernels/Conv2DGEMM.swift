@@ -12,12 +12,12 @@ enum Conv2DGEMM {
         let parts: [(base: Pointer, channels: Int)]
         let plane: Int
 
-        /// Part and channel within it of concatenated channel `c`.
+        /// Offset of concatenated channel `c` of image `n` from its part's base.
         @inline(__always)
-        func locate(_ c: Int) -> (part: Int, channel: Int) {
+        func locate(_ c: Int, image n: Int) -> (part: Int, offset: Int) {
             var k = 0, c = c
             while c >= parts[k].channels { c -= parts[k].channels; k += 1 }
-            return (k, c)
+            return (k, (n * parts[k].channels + c) * plane)
         }
     }
     /// Floats of im2col scratch a block aims at.
@@ -55,8 +55,8 @@ enum Conv2DGEMM {
                        rows: Range<Int>) {
         let ow = g.outWidth, ld = rows.count * ow
         for c in 0..<g.inChannels {
-            let (k, local) = input.locate(c)
-            let channel = input.parts[k].base + (n * input.parts[k].channels + local) * input.plane
+            let (k, offset) = input.locate(c, image: n)
+            let channel = input.parts[k].base + offset
             for i in 0..<g.kernelHeight { for j in 0..<g.kernelWidth {
                 let row = cols + ((c * g.kernelHeight + i) * g.kernelWidth + j) * ld
                 let offset = j * g.dilation - g.padding
@@ -83,8 +83,8 @@ enum Conv2DGEMM {
     static func col2im(_ g: Conv2DGeometry, _ cols: UnsafePointer<Float>, _ dx: Parts<UnsafeMutablePointer<Float>>, image n: Int, rows: Range<Int>) {
         let ow = g.outWidth, ld = rows.count * ow
         for c in 0..<g.inChannels {
-            let (k, local) = dx.locate(c)
-            let channel = dx.parts[k].base + (n * dx.parts[k].channels + local) * dx.plane
+            let (k, offset) = dx.locate(c, image: n)
+            let channel = dx.parts[k].base + offset
             for i in 0..<g.kernelHeight { for j in 0..<g.kernelWidth {
                 let row = cols + ((c * g.kernelHeight + i) * g.kernelWidth + j) * ld
                 let offset = j * g.dilation - g.padding
