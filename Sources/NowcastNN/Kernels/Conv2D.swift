@@ -80,56 +80,116 @@ extension Variable {
             throw TensorError.shapeMismatch(operation: "conv2d bias", left: bias.shape, right: [g.outChannels])
         }
         let x = value, w = weight.value, b = bias?.value
-        var y = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outHeight, g.outWidth])
+        let outputShape = [g.batch, g.outChannels, g.outHeight, g.outWidth]
         let plan = DNNLConvolution.plan(for: g, bias: b != nil, activation: activation).flatMap { $0.channelsLastIsDense ? $0 : nil }
         let recording = Gradients.enabled && (requiresGrad || weight.requiresGrad || bias?.requiresGrad == true)
-        // oneDNN works on NHWC copies. A copy of x left by the convolution that produced it is used
-        // as it is; one made here stays with x for the backward pass. The output's copy stays with
-        // the output for the next convolution.
-        var outputChannelsLast: TensorStorage?
+        let y = plan.flatMap { Self.forwardChannelsLast($0, x: x, w: w, b: b, outputShape: outputShape, keepInput: recording) }
+            ?? Self.forwardGEMM(g, x: x, w: w, b: b, activation: activation)
+        let parents = [self, weight] + (bias.map { [$0] } ?? [])
+        return Variable(y, parents: parents) { [self] upstream in
+            var dw = weight.requiresGrad ? Tensor(shape: w.shape) : nil
+            var db = bias?.requiresGrad == true ? Tensor(shape: [g.outChannels]) : nil
+            let dx: Tensor?
+            if let plan, let done = Self.backwardChannelsLast(plan, x: x, w: w, output: y, upstream: upstream, activation: activation,
+                                                              inputGradient: requiresGrad, dw: &dw, db: &db) {
+                dx = done
+            } else {
+                dx = Self.backwardGEMM(g, x: x, w: w, output: y, upstream: upstream, activation: activation, inputGradient: requiresGrad,
+                                       dw: &dw, db: &db)
+            }
+            if let dx { accumulate(dx) }
+            if let dw { weight.accumulate(dw) }
+            if let db { bias?.accumulate(db) }
+        }
+    }
+
+    /// The convolution through oneDNN in NHWC: x's NHWC copy is read where a convolution left one,
+    /// else made (and kept with x for the backward pass when `keepInput`); the output holds its
+    /// values in NHWC and makes NCHW ones only when read that way. Nil when oneDNN failed.
+    private static func forwardChannelsLast(_ plan: DNNLConvolution, x: Tensor, w: Tensor, b: Tensor?, outputShape: [Int],
+                                            keepInput: Bool) -> Tensor? {
+        let cached = x.channelsLastCopy, xc = cached ?? TensorStorage(count: x.count), yc = TensorStorage(count: outputShape.reduce(1, *))
+        let plainInput = cached == nil ? UnsafePointer(x.storage.pointer) : nil
+        let done = w.withUnsafeBufferPointer { wp in
+            func run(_ bp: UnsafePointer<Float>?) -> Bool { plan.forward(x: plainInput, xc: UnsafeMutableRawPointer(xc.pointer), w: wp.baseAddress!, b: bp,
+                                                                         yc: UnsafeMutableRawPointer(yc.pointer)) }
+            return b.map { $0.withUnsafeBufferPointer { run($0.baseAddress!) } } ?? run(nil)
+        }
+        guard done else { return nil }
+        if cached == nil, keepInput { x.attachChannelsLast(xc) }
+        return Tensor(shape: outputShape, channelsLast: yc)
+    }
+
+    /// The convolution as im2col + sgemm in NCHW.
+    private static func forwardGEMM(_ g: Conv2DGeometry, x: Tensor, w: Tensor, b: Tensor?, activation: ConvActivation) -> Tensor {
+        var y = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outHeight, g.outWidth])
         y.withUnsafeMutableBufferPointer { yp in x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in
             func run(_ bp: UnsafePointer<Float>?) {
-                if let plan {
-                    let cached = x.channelsLastCopy, xc = cached ?? TensorStorage(count: x.count), yc = TensorStorage(count: yp.count)
-                    if plan.forward(x: xp.baseAddress!, xc: UnsafeMutableRawPointer(xc.pointer), xcReady: cached != nil, w: wp.baseAddress!, b: bp,
-                                    yc: UnsafeMutableRawPointer(yc.pointer), y: yp.baseAddress!) {
-                        if cached == nil, recording { x.attachChannelsLast(xc) }
-                        outputChannelsLast = yc
-                        return
-                    }
-                }
                 Conv2DGEMM.forward(g, x: xp.baseAddress!, w: wp.baseAddress!, b: bp, y: yp.baseAddress!)
                 if activation == .relu { Elementwise.relu(yp) }
             }
             if let b { b.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
         } } }
-        if let outputChannelsLast { y.attachChannelsLast(outputChannelsLast) }
-        let parents = [self, weight] + (bias.map { [$0] } ?? [])
-        let output = y
-        return Variable(y, parents: parents) { [self] upstream in
-            var dy = upstream
-            if activation == .relu { dy = Elementwise.reluBackward(upstream, output: output) }
-            var dx = requiresGrad ? Tensor(uninitializedShape: x.shape) : nil
-            var dw = weight.requiresGrad ? Tensor(shape: w.shape) : nil
-            var db = bias?.requiresGrad == true ? Tensor(shape: [g.outChannels]) : nil
-            dy.withUnsafeBufferPointer { gp in x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in
-                dx.withOptionalMutablePointer { dxp in dw.withOptionalMutablePointer { dwp in db.withOptionalMutablePointer { dbp in
-                    if let plan {
-                        let done = x.channelsLastCopy.map { plan.backward(xc: UnsafeMutableRawPointer($0.pointer), w: wp.baseAddress!, dy: gp.baseAddress!,
-                                                                          dx: dxp, dw: dwp, db: dbp) }
-                            ?? plan.backward(x: xp.baseAddress!, w: wp.baseAddress!, dy: gp.baseAddress!, dx: dxp, dw: dwp, db: dbp)
-                        if done { return }
-                        // oneDNN failed (it may have written part): start the gradients afresh.
-                        dwp?.update(repeating: 0, count: w.count)
-                        dbp?.update(repeating: 0, count: g.outChannels)
-                    }
-                    Conv2DGEMM.backward(g, x: xp.baseAddress!, w: wp.baseAddress!, dy: gp.baseAddress!, dx: dxp, dw: dwp, db: dbp)
-                } } }
-            } } }
-            if let dx { accumulate(dx) }
-            if let dw { weight.accumulate(dw) }
-            if let db { bias?.accumulate(db) }
+        return y
+    }
+
+    /// The backward passes through oneDNN in NHWC. An upstream gradient that arrives in NHWC only (from
+    /// the next convolution) is used as it is, with the ReLU's gradient taken in NHWC as well; the input
+    /// gradient is returned in NHWC, made NCHW only when read that way. Returns the input gradient
+    /// (or an empty tensor when none is wanted), nil when oneDNN failed (`dw`, `db` are then zeroed).
+    private static func backwardChannelsLast(_ plan: DNNLConvolution, x: Tensor, w: Tensor, output: Tensor, upstream: Tensor,
+                                             activation: ConvActivation, inputGradient: Bool,
+                                             dw: inout Tensor?, db: inout Tensor?) -> Tensor?? {
+        var keep: [Any] = []  // storages the oneDNN call reads, alive until it returns
+        let dy: DNNLConvolution.Gradient
+        if let upstreamNHWC = upstream.pendingChannelsLast, activation == .none || output.channelsLastCopy != nil {
+            if activation == .relu, let outputNHWC = output.channelsLastCopy {
+                let masked = TensorStorage(count: upstream.count)
+                Elementwise.reluBackward(upstreamNHWC.pointer, output: outputNHWC.pointer, into: masked.pointer, count: upstream.count)
+                keep.append(masked)
+                dy = .channelsLast(UnsafeMutableRawPointer(masked.pointer))
+            } else {
+                keep.append(upstreamNHWC)
+                dy = .channelsLast(UnsafeMutableRawPointer(upstreamNHWC.pointer))
+            }
+        } else {
+            let plainGradient = activation == .relu ? Elementwise.reluBackward(upstream, output: output) : upstream
+            keep.append(plainGradient)
+            dy = .plain(UnsafePointer(plainGradient.storage.pointer))
         }
+        let xc: TensorStorage
+        if let cached = x.channelsLastCopy {
+            xc = cached
+        } else {
+            xc = TensorStorage(count: x.count)
+            ChannelsLast.toChannelsLast(shape: x.shape, from: x.storage.pointer, to: xc.pointer)
+        }
+        let dxc = inputGradient ? TensorStorage(count: x.count) : nil
+        let done = w.withUnsafeBufferPointer { wp in dw.withOptionalMutablePointer { dwp in db.withOptionalMutablePointer { dbp in
+            plan.backward(xc: UnsafeMutableRawPointer(xc.pointer), w: wp.baseAddress!, dy: dy, dxc: dxc.map { UnsafeMutableRawPointer($0.pointer) },
+                          dw: dwp, db: dbp)
+        } } }
+        withExtendedLifetime(keep) {}
+        guard done else {
+            // oneDNN failed (it may have written part): the caller starts the gradients afresh.
+            if dw != nil { dw = Tensor(shape: w.shape) }
+            if db != nil { db = Tensor(shape: [plan.geometry.outChannels]) }
+            return nil
+        }
+        return .some(dxc.map { Tensor(shape: x.shape, channelsLast: $0) })
+    }
+
+    /// The backward passes as im2col + sgemm in NCHW; returns the input gradient when wanted.
+    private static func backwardGEMM(_ g: Conv2DGeometry, x: Tensor, w: Tensor, output: Tensor, upstream: Tensor, activation: ConvActivation,
+                                     inputGradient: Bool, dw: inout Tensor?, db: inout Tensor?) -> Tensor? {
+        let dy = activation == .relu ? Elementwise.reluBackward(upstream, output: output) : upstream
+        var dx = inputGradient ? Tensor(uninitializedShape: x.shape) : nil
+        dy.withUnsafeBufferPointer { gp in x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in
+            dx.withOptionalMutablePointer { dxp in dw.withOptionalMutablePointer { dwp in db.withOptionalMutablePointer { dbp in
+                Conv2DGEMM.backward(g, x: xp.baseAddress!, w: wp.baseAddress!, dy: gp.baseAddress!, dx: dxp, dw: dwp, db: dbp)
+            } } }
+        } } }
+        return dx
     }
 }
 

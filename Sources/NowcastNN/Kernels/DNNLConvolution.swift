@@ -212,35 +212,44 @@ final class DNNLConvolution {
             && bytes(channelsLast.y) == geometry.batch * geometry.outChannels * geometry.outHeight * geometry.outWidth * 4
     }
 
-    /// `y = act(conv(x, w) + b)`: `xc` holds x in NHWC when `xcReady`, else x (NCHW) is reordered into
-    /// it; the output is left in NHWC in `yc` and in NCHW in `y`. False when oneDNN failed.
-    func forward(x: UnsafePointer<Float>, xc: UnsafeMutableRawPointer, xcReady: Bool, w: UnsafePointer<Float>, b: UnsafePointer<Float>?,
-                 yc: UnsafeMutableRawPointer, y: UnsafeMutablePointer<Float>) -> Bool {
-        Self.locked { forwardLocked(x: x, xc: xc, xcReady: xcReady, w: w, b: b, yc: yc, y: y) }
+    /// `y = act(conv(x, w) + b)` with y left in NHWC in `yc`: `xc` holds x in NHWC, or x (NCHW) is
+    /// given and reordered into it. False when oneDNN failed.
+    func forward(x: UnsafePointer<Float>?, xc: UnsafeMutableRawPointer, w: UnsafePointer<Float>, b: UnsafePointer<Float>?,
+                 yc: UnsafeMutableRawPointer) -> Bool {
+        Self.locked { forwardLocked(x: x, xc: xc, w: w, b: b, yc: yc) }
     }
 
     /// `y = act(conv(x, w) + b)` in NCHW, the NHWC copies in scratch buffers.
     func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) -> Bool {
         Self.locked {
-            forwardLocked(x: x, xc: ScratchSlots.buffer(0, bytes: bytes(channelsLast.x)), xcReady: false, w: w, b: b,
-                          yc: ScratchSlots.buffer(1, bytes: bytes(channelsLast.y)), y: y)
+            let yc = ScratchSlots.buffer(1, bytes: bytes(channelsLast.y))
+            return forwardLocked(x: x, xc: ScratchSlots.buffer(0, bytes: bytes(channelsLast.x)), w: w, b: b, yc: yc)
+                && reorder("y", from: channelsLast.y, to: plain.y, yc, UnsafeMutableRawPointer(y))
         }
     }
 
-    /// Gradients for `dy` (NCHW) with the input `xc` in NHWC: `dx` overwritten when given, `dw` and
-    /// `db` overwritten when given. False when oneDNN failed.
-    func backward(xc: UnsafeMutableRawPointer, w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                  dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?) -> Bool {
-        Self.locked { backwardLocked(xc: xc, w: w, dy: dy, dx: dx, dw: dw, db: db) }
+    /// An output gradient handed to `backward`: NCHW values (reordered into a scratch buffer) or an
+    /// NHWC copy used as it is.
+    enum Gradient {
+        case plain(UnsafePointer<Float>)
+        case channelsLast(UnsafeMutableRawPointer)
     }
 
-    /// Gradients for `dy` with the input `x` in NCHW (reordered into a scratch buffer).
+    /// Gradients for `dy` with the input `xc` in NHWC: `dxc` (NHWC) overwritten when given, `dw` and
+    /// `db` (plain) overwritten when given. False when oneDNN failed.
+    func backward(xc: UnsafeMutableRawPointer, w: UnsafePointer<Float>, dy: Gradient,
+                  dxc: UnsafeMutableRawPointer?, dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?) -> Bool {
+        Self.locked { backwardLocked(xc: xc, w: w, dy: dy, dxc: dxc, dw: dw, db: db) }
+    }
+
+    /// Gradients with everything in NCHW (NHWC copies in scratch buffers).
     func backward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                   dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?) -> Bool {
         Self.locked {
-            let xc = ScratchSlots.buffer(0, bytes: bytes(channelsLast.x))
+            let xc = ScratchSlots.buffer(0, bytes: bytes(channelsLast.x)), dxc = ScratchSlots.buffer(4, bytes: bytes(channelsLast.x))
             return reorder("x", from: plain.x, to: channelsLast.x, UnsafeMutableRawPointer(mutating: x), xc)
-                && backwardLocked(xc: xc, w: w, dy: dy, dx: dx, dw: dw, db: db)
+                && backwardLocked(xc: xc, w: w, dy: .plain(dy), dxc: dx == nil ? nil : dxc, dw: dw, db: db)
+                && (dx.map { reorder("dx", from: channelsLast.x, to: plain.x, dxc, UnsafeMutableRawPointer($0)) } ?? true)
         }
     }
 
@@ -251,27 +260,31 @@ final class DNNLConvolution {
     }
 
     /// The forward pass; the lock is held (scratch slot 2 holds the kernel's weights).
-    private func forwardLocked(x: UnsafePointer<Float>, xc: UnsafeMutableRawPointer, xcReady: Bool, w: UnsafePointer<Float>,
-                               b: UnsafePointer<Float>?, yc: UnsafeMutableRawPointer, y: UnsafeMutablePointer<Float>) -> Bool {
+    private func forwardLocked(x: UnsafePointer<Float>?, xc: UnsafeMutableRawPointer, w: UnsafePointer<Float>,
+                               b: UnsafePointer<Float>?, yc: UnsafeMutableRawPointer) -> Bool {
         let wk = ScratchSlots.buffer(2, bytes: bytes(kernelWeights.forward))
-        guard xcReady || reorder("x", from: plain.x, to: channelsLast.x, UnsafeMutableRawPointer(mutating: x), xc),
+        guard x.map({ reorder("x", from: plain.x, to: channelsLast.x, UnsafeMutableRawPointer(mutating: $0), xc) }) ?? true,
               reorder("w.forward", from: plain.w, to: kernelWeights.forward, UnsafeMutableRawPointer(mutating: w), wk) else { return false }
         var arguments = [(DNNL_ARG_SRC, xc, channelsLast.x), (DNNL_ARG_WEIGHTS, wk, kernelWeights.forward), (DNNL_ARG_DST, yc, channelsLast.y)]
         if let b { arguments.append((DNNL_ARG_BIAS, UnsafeMutableRawPointer(mutating: b), biasDescriptor)) }
-        return run(forwardPrimitive, arguments) && reorder("y", from: channelsLast.y, to: plain.y, yc, UnsafeMutableRawPointer(y))
+        return run(forwardPrimitive, arguments)
     }
 
-    /// The backward passes; the lock is held (scratch slots 1-4 hold dy, weights, bias and dx).
-    private func backwardLocked(xc: UnsafeMutableRawPointer, w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                                dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?) -> Bool {
-        let dyc = ScratchSlots.buffer(1, bytes: bytes(channelsLast.y))
-        guard reorder("dy", from: plain.y, to: channelsLast.y, UnsafeMutableRawPointer(mutating: dy), dyc) else { return false }
-        if let dx {
-            let wk = ScratchSlots.buffer(2, bytes: bytes(kernelWeights.backwardData)), dxc = ScratchSlots.buffer(4, bytes: bytes(channelsLast.x))
+    /// The backward passes; the lock is held (scratch slots 1-3 hold dy, weights and bias).
+    private func backwardLocked(xc: UnsafeMutableRawPointer, w: UnsafePointer<Float>, dy: Gradient,
+                                dxc: UnsafeMutableRawPointer?, dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?) -> Bool {
+        let dyc: UnsafeMutableRawPointer
+        switch dy {
+        case let .channelsLast(ready): dyc = ready
+        case let .plain(values):
+            dyc = ScratchSlots.buffer(1, bytes: bytes(channelsLast.y))
+            guard reorder("dy", from: plain.y, to: channelsLast.y, UnsafeMutableRawPointer(mutating: values), dyc) else { return false }
+        }
+        if let dxc {
+            let wk = ScratchSlots.buffer(2, bytes: bytes(kernelWeights.backwardData))
             guard reorder("w.data", from: plain.w, to: kernelWeights.backwardData, UnsafeMutableRawPointer(mutating: w), wk),
                   run(backwardDataPrimitive, [(DNNL_ARG_DIFF_DST, dyc, channelsLast.y), (DNNL_ARG_WEIGHTS, wk, kernelWeights.backwardData),
-                                              (DNNL_ARG_DIFF_SRC, dxc, channelsLast.x)]),
-                  reorder("dx", from: channelsLast.x, to: plain.x, dxc, UnsafeMutableRawPointer(dx)) else { return false }
+                                              (DNNL_ARG_DIFF_SRC, dxc, channelsLast.x)]) else { return false }
         }
         if dw != nil || db != nil {
             let dwk = ScratchSlots.buffer(2, bytes: bytes(kernelWeights.backwardWeights)), dbc = ScratchSlots.buffer(3, bytes: geometry.outChannels * 4)
@@ -282,6 +295,42 @@ final class DNNLConvolution {
             if let db { db.update(from: dbc.assumingMemoryBound(to: Float.self), count: geometry.outChannels) }
         }
         return true
+    }
+
+    private struct ReorderKey: Hashable {
+        var shape: [Int]
+        var toChannelsLast: Bool
+    }
+
+    nonisolated(unsafe) private static var layoutReorders: [ReorderKey: dnnl_primitive_t?] = [:]
+
+    /// Reorders the values `from` of NCHW `shape` to NHWC order in `to` (or back); false when oneDNN
+    /// is not enabled or cannot make the reorder. Primitives are made on first use and cached.
+    static func reorder(shape: [Int], toChannelsLast: Bool, from: UnsafePointer<Float>, to: UnsafeMutablePointer<Float>) -> Bool {
+        guard enabled, shape.count == 4, let (engine, stream) = context else { return false }
+        return locked {
+            let key = ReorderKey(shape: shape, toChannelsLast: toChannelsLast)
+            let dims = shape.map(Int64.init)
+            var plainDesc = dnnl_memory_desc_t(), lastDesc = dnnl_memory_desc_t()
+            guard dnnl_memory_desc_init_by_tag(&plainDesc, 4, dims, dnnl_f32, dnnl_nchw) == dnnl_success,
+                  dnnl_memory_desc_init_by_tag(&lastDesc, 4, dims, dnnl_f32, dnnl_nhwc) == dnnl_success else { return false }
+            var (source, target) = toChannelsLast ? (plainDesc, lastDesc) : (lastDesc, plainDesc)
+            if layoutReorders[key] == nil {
+                var pd: dnnl_primitive_desc_t?, primitive: dnnl_primitive_t?
+                if dnnl_reorder_primitive_desc_create(&pd, &source, engine, &target, engine, nil) == dnnl_success, let pd {
+                    if dnnl_primitive_create(&primitive, pd) != dnnl_success { primitive = nil }
+                    dnnl_primitive_desc_destroy(pd)
+                }
+                layoutReorders[key] = .some(primitive)
+            }
+            guard let made = layoutReorders[key], let primitive = made else { return false }
+            var sourceMemory: dnnl_memory_t?, targetMemory: dnnl_memory_t?
+            defer { [sourceMemory, targetMemory].forEach { if let m = $0 { dnnl_memory_destroy(m) } } }
+            guard dnnl_memory_create(&sourceMemory, &source, engine, UnsafeMutableRawPointer(mutating: from)) == dnnl_success, let sourceMemory,
+                  dnnl_memory_create(&targetMemory, &target, engine, UnsafeMutableRawPointer(to)) == dnnl_success, let targetMemory else { return false }
+            let args = [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: sourceMemory), dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: targetMemory)]
+            return dnnl_primitive_execute(primitive, stream, 2, args) == dnnl_success && dnnl_stream_wait(stream) == dnnl_success
+        }
     }
 }
 

@@ -19,14 +19,18 @@ enum Elementwise {
     static func reluBackward(_ upstream: Tensor, output: Tensor) -> Tensor {
         var out = Tensor(uninitializedShape: upstream.shape)
         out.withUnsafeMutableBufferPointer { o in upstream.withUnsafeBufferPointer { g in output.withUnsafeBufferPointer { y in
-            let (op, gp, yp) = (o.baseAddress!, g.baseAddress!, y.baseAddress!)
-            Parallel.forEachRange(o.count, grain: grain) { r in
-                FastMath.forEachVector(r) { k, lanes in
-                    op.store(gp.vector(at: k, lanes: lanes).replacing(with: 0, where: yp.vector(at: k, lanes: lanes) .<= 0), at: k, lanes: lanes)
-                }
-            }
+            reluBackward(g.baseAddress!, output: y.baseAddress!, into: o.baseAddress!, count: o.count)
         } } }
         return out
+    }
+
+    /// `reluBackward` over raw buffers of `count` elements in the same layout (NHWC copies).
+    static func reluBackward(_ upstream: UnsafePointer<Float>, output: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+        Parallel.forEachRange(count, grain: grain) { r in
+            FastMath.forEachVector(r) { k, lanes in
+                out.store(upstream.vector(at: k, lanes: lanes).replacing(with: 0, where: output.vector(at: k, lanes: lanes) .<= 0), at: k, lanes: lanes)
+            }
+        }
     }
 
     /// `f` on 8-lane vectors of `a` (the last one padded with zeros).

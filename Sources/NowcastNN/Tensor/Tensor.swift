@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Why a tensor operation cannot run: the shapes involved and what was expected.
 public enum TensorError: Error, Equatable, CustomStringConvertible {
@@ -17,26 +18,60 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
 
 /// Contiguous Float32 memory, 64-byte aligned (AVX-512 lines), shared by tensors until written.
 /// Large buffers come from and go back to `TensorBufferCache`.
+///
+/// A convolution through oneDNN leaves its output in channels-last (NHWC) order. When the next reader
+/// is another oneDNN convolution, the NCHW values are never needed, so such a storage starts with
+/// its values in `channelsLast` only (`awaitingPlain`); the first access to `pointer` reorders them
+/// into NCHW order.
 final class TensorStorage {
-    let pointer: UnsafeMutablePointer<Float>
+    private let base: UnsafeMutablePointer<Float>
     let count: Int
     /// The same values in channels-last (NHWC) order for the shape given, left by a convolution that
     /// needed them; cleared by any write.
     var channelsLast: (shape: [Int], storage: TensorStorage)?
+    /// True while the values are in `channelsLast` only. Set once at creation, cleared once (under
+    /// `plainLock`, after the reorder): readers on any thread see the values once they see it false.
+    private let awaitingPlain = Atomic<Bool>(false)
+    private static let plainLock = NSLock()
 
     init(count: Int) {
         self.count = count
         let raw = TensorBufferCache.shared.allocate(bytes: max(1, count) * MemoryLayout<Float>.stride)
-        pointer = raw.bindMemory(to: Float.self, capacity: max(1, count))
+        base = raw.bindMemory(to: Float.self, capacity: max(1, count))
+    }
+
+    /// A storage whose values are `channelsLast` (NHWC, for NCHW `shape`), reordered into NCHW order on
+    /// first access.
+    convenience init(shape: [Int], channelsLast: TensorStorage) {
+        self.init(count: channelsLast.count)
+        self.channelsLast = (shape, channelsLast)
+        awaitingPlain.store(true, ordering: .releasing)
+    }
+
+    /// The elements in NCHW order (reordered from the NHWC copy on first access where they are pending).
+    var pointer: UnsafeMutablePointer<Float> {
+        if awaitingPlain.load(ordering: .acquiring) { materialize() }
+        return base
+    }
+
+    /// True while the NCHW values are still to be made from the NHWC copy.
+    var isAwaitingPlain: Bool { awaitingPlain.load(ordering: .acquiring) }
+
+    private func materialize() {
+        Self.plainLock.lock()
+        defer { Self.plainLock.unlock() }
+        guard awaitingPlain.load(ordering: .acquiring), let (shape, copy) = channelsLast else { return }
+        ChannelsLast.toPlain(shape: shape, from: copy.base, to: base)
+        awaitingPlain.store(false, ordering: .releasing)
     }
 
     func copy() -> TensorStorage {
         let other = TensorStorage(count: count)
-        other.pointer.update(from: pointer, count: count)
+        other.base.update(from: pointer, count: count)
         return other
     }
 
-    deinit { TensorBufferCache.shared.release(UnsafeMutableRawPointer(pointer), bytes: max(1, count) * MemoryLayout<Float>.stride) }
+    deinit { TensorBufferCache.shared.release(UnsafeMutableRawPointer(base), bytes: max(1, count) * MemoryLayout<Float>.stride) }
 }
 
 /// An n-dimensional array of Float32, contiguous and row-major (NCHW for images). A value type:
@@ -89,7 +124,7 @@ public struct Tensor: CustomStringConvertible {
     /// Element at flat index `i`.
     public subscript(i: Int) -> Float {
         get { storage.pointer[i] }
-        set { makeUnique(); storage.channelsLast = nil; storage.pointer[i] = newValue }
+        set { makeUnique(); let p = storage.pointer; storage.channelsLast = nil; p[i] = newValue }
     }
 
     /// Reads the elements.
@@ -100,8 +135,9 @@ public struct Tensor: CustomStringConvertible {
     /// Writes the elements (copying first if the memory is shared).
     public mutating func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
         makeUnique()
+        let p = storage.pointer  // NCHW values made before the NHWC copy is dropped
         storage.channelsLast = nil
-        return try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
+        return try body(UnsafeMutableBufferPointer(start: p, count: count))
     }
 
     /// The same elements under another shape with the same count.
@@ -120,6 +156,15 @@ public struct Tensor: CustomStringConvertible {
 
     /// Keeps `copy` (these values in NHWC order) with the storage until the next write.
     func attachChannelsLast(_ copy: TensorStorage) { storage.channelsLast = (shape, copy) }
+
+    /// A tensor of NCHW `shape` whose values are `copy` in NHWC order; NCHW values are made on first read.
+    init(shape: [Int], channelsLast copy: TensorStorage) {
+        self.init(shape: shape, storage: TensorStorage(shape: shape, channelsLast: copy))
+    }
+
+    /// The NHWC copy when the NCHW values have not been made yet: a convolution reading this tensor
+    /// should take the copy (reading `storage.pointer` would reorder).
+    var pendingChannelsLast: TensorStorage? { storage.isAwaitingPlain ? channelsLastCopy : nil }
 
     private mutating func makeUnique() {
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
