@@ -184,6 +184,81 @@ final class ChannelsLastReuseTests: XCTestCase {
         }
     }
 
+    func testReordersMatchTheReferenceLoops() throws {
+        var values = Values(state: 41)
+        let x = values.tensor([2, 5, 3, 4])
+        var fast = [Float](repeating: 0, count: x.count), reference = fast, back = fast
+        x.withUnsafeBufferPointer { xp in
+            ChannelsLast.toChannelsLast(shape: x.shape, from: xp.baseAddress!, to: &fast)
+            ChannelsLast.referenceToChannelsLast(shape: x.shape, from: xp.baseAddress!, to: &reference)
+        }
+        XCTAssertEqual(fast, reference)
+        XCTAssertNotEqual(fast, x.scalars, "the orders differ for this shape")
+        ChannelsLast.toPlain(shape: x.shape, from: fast, to: &back)
+        XCTAssertEqual(back, x.scalars)
+        ChannelsLast.referenceToPlain(shape: x.shape, from: fast, to: &back)
+        XCTAssertEqual(back, x.scalars)
+    }
+
+    /// `x` held in NHWC only, as a oneDNN convolution leaves its output.
+    private func channelsLastOnly(_ x: Tensor) -> Tensor {
+        let copy = TensorStorage(count: x.count)
+        x.withUnsafeBufferPointer { ChannelsLast.referenceToChannelsLast(shape: x.shape, from: $0.baseAddress!, to: copy.pointer) }
+        return Tensor(shape: x.shape, channelsLast: copy)
+    }
+
+    func testATensorHeldInNHWCReadsAsNCHWAndStaysThatWayAfterAWrite() throws {
+        var values = Values(state: 43)
+        let x = values.tensor([2, 3, 4, 5])
+        var lazy = channelsLastOnly(x)
+        XCTAssertNotNil(lazy.pendingChannelsLast)
+        XCTAssertEqual(lazy.scalars, x.scalars)
+        XCTAssertNil(lazy.pendingChannelsLast, "read once, the NCHW values exist")
+        XCTAssertNotNil(lazy.channelsLastCopy, "and the NHWC copy is still valid")
+        var written = channelsLastOnly(x)
+        written[7] = 42
+        var expected = x.scalars
+        expected[7] = 42
+        XCTAssertEqual(written.scalars, expected, "a write lands on the NCHW values made from the copy")
+        lazy.withUnsafeMutableBufferPointer { $0[0] = 1 }
+        XCTAssertNil(lazy.channelsLastCopy)
+    }
+
+    func testPoolingUpsamplingAndConcatenationInNHWCEqualTheirNCHWForms() throws {
+        var values = Values(state: 47)
+        let x = values.tensor([2, 3, 6, 4]), r1 = values.tensor([2, 3, 6, 4]), r2 = values.tensor([2, 6, 6, 4])
+        // x feeds pooling then upsampling, and both halves of a concatenation: its gradient adds three parts.
+        func run(_ input: Tensor) throws -> (y: [Float], grad: [Float], nhwcOutputs: Bool) {
+            let v = Variable(input, requiresGrad: true)
+            let up = try v.maxPool2x2().upsampleNearest2x(), joined = try Variable.concatChannels([v, v])
+            let nhwc = up.value.pendingChannelsLast != nil && joined.value.pendingChannelsLast != nil  // before anything reads them
+            try ((try up * Variable(r1)).sum() + (try joined * Variable(r2)).sum()).backward()
+            return (up.value.scalars + joined.value.scalars, try XCTUnwrap(v.grad).scalars, nhwc)
+        }
+        let plain = try run(x), lazy = try run(channelsLastOnly(x))
+        XCTAssertFalse(plain.nhwcOutputs)
+        XCTAssertTrue(lazy.nhwcOutputs, "NHWC inputs give NHWC outputs")
+        XCTAssertEqual(lazy.y, plain.y)
+        for (a, e) in zip(lazy.grad, plain.grad) { XCTAssertEqual(a, e, accuracy: 1e-5) }
+        // A NaN in a pooling window wins in both layouts.
+        var withNaN = x
+        withNaN[5] = .nan
+        let pooled = try Variable(channelsLastOnly(withNaN)).maxPool2x2().value.scalars, reference = try Variable(withNaN).maxPool2x2().value.scalars
+        XCTAssertEqual(pooled.map(\.isNaN), reference.map(\.isNaN))
+        XCTAssertEqual(pooled.filter { !$0.isNaN }, reference.filter { !$0.isNaN })
+        XCTAssertTrue(pooled.contains { $0.isNaN })
+    }
+
+    func testAUNetShapedChainInNHWCHasExactGradients() throws {
+        // conv -> conv -> pool -> conv -> upsample -> concat with the skip -> conv: oneDNN hands NHWC
+        // values and gradients along the whole chain.
+        try checkGradients([[1, 2, 4, 4], [3, 2, 3, 3], [3, 3, 3, 3], [4, 3, 3, 3], [2, 7, 3, 3]], seed: 53) { v in
+            let skip = try v[0].conv2d(weight: v[1], padding: 1, activation: .relu).conv2d(weight: v[2], padding: 1, activation: .relu)
+            let deep = try skip.maxPool2x2().conv2d(weight: v[3], padding: 1, activation: .relu).upsampleNearest2x()
+            return try Variable.concatChannels([deep, skip]).conv2d(weight: v[4], padding: 1).tanh().mean()
+        }
+    }
+
     func testAWriteOrAnotherShapeDropsTheNHWCCopy() throws {
         var t = Tensor(shape: [1, 2, 2, 2])
         t.attachChannelsLast(TensorStorage(count: 8))

@@ -9,6 +9,11 @@ extension Variable {
         for part in parts where part.shape.count != 4 || part.shape[0] != n || part.shape[2] != h || part.shape[3] != w {
             throw TensorError.shapeMismatch(operation: "concatChannels", left: first.shape, right: part.shape)
         }
+        // Parts that oneDNN convolutions left in NHWC are joined in NHWC (at least one held that way only).
+        let copies = parts.compactMap(\.value.channelsLastCopy)
+        if copies.count == parts.count, parts.contains(where: { $0.value.pendingChannelsLast != nil }) {
+            return concatChannels(parts, channelsLast: copies)
+        }
         let channels = parts.map { $0.shape[1] }
         let total = channels.reduce(0, +), plane = h * w
         var out = Tensor(uninitializedShape: [n, total, h, w])

@@ -36,7 +36,9 @@ public final class Variable {
     /// Adds `g` to this node's gradient (gradients accumulate over uses and over calls).
     func accumulate(_ g: Tensor) {
         guard requiresGrad else { return }
-        if var current = grad {
+        if let current = grad, let sum = current.addingChannelsLast(g) {
+            grad = sum  // both held in NHWC only: added there
+        } else if var current = grad {
             grad = nil  // keep the storage uniquely referenced, so adding in place does not copy it
             Elementwise.add(&current, g)
             grad = current

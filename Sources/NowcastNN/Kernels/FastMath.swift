@@ -84,6 +84,13 @@ extension FastMath {
         for k in vectors { body(k, 8) }
         if !tail.isEmpty { body(tail.lowerBound, tail.count) }
     }
+
+    /// Copies `count` floats with vector loads and stores: for the short runs of an NHWC pixel's
+    /// channels, where a `memmove` call costs more than the copy.
+    @inline(__always)
+    static func copy(_ count: Int, from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>) {
+        forEachVector(0..<count) { k, lanes in target.store(source.vector(at: k, lanes: lanes), at: k, lanes: lanes) }
+    }
 }
 
 extension UnsafePointer where Pointee == Float {
