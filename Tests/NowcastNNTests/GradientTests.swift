@@ -87,7 +87,12 @@ final class GradientTests: XCTestCase {
         let cases: [(x: [Int], w: [Int], stride: Int, padding: Int, dilation: Int)] = [
             ([2, 3, 9, 8], [4, 3, 3, 3], 1, 1, 1), ([2, 3, 9, 8], [4, 3, 3, 3], 2, 0, 1), ([2, 3, 9, 8], [4, 3, 3, 3], 1, 2, 2),
             ([2, 3, 9, 8], [4, 3, 3, 3], 3, 1, 1), ([3, 5, 4, 6], [2, 5, 1, 1], 1, 0, 1), ([1, 64, 17, 64], [3, 64, 3, 3], 1, 1, 1),
+            // A ConvLSTM gate convolution: many output channels on a large image, which runs by Winograd.
+            ([1, 16, 64, 64], [128, 16, 3, 3], 1, 1, 1),
         ]
+        let gates = try Conv2DGeometry(input: cases[6].x, weight: cases[6].w, padding: 1)
+        XCTAssertTrue(Conv2DWinograd.applies(gates) || !Conv2DWinograd.enabled)
+        XCTAssertNil(DNNLConvolution.plan(for: gates, bias: true, activation: .none), "the kernel rule leaves this geometry to sgemm")
         XCTAssertGreaterThan(try Conv2DGeometry(input: cases[5].x, weight: cases[5].w, padding: 1).outHeight,
                              Conv2DGEMM.rowsPerBlock(try Conv2DGeometry(input: cases[5].x, weight: cases[5].w, padding: 1)))
         for (xShape, wShape, stride, padding, dilation) in cases {
@@ -113,11 +118,15 @@ final class GradientTests: XCTestCase {
         XCTAssertThrowsError(try Conv2DGeometry(input: [1, 3, 8, 8], weight: [1, 2, 3, 3])) { XCTAssertTrue("\($0)".contains("[1, 3, 8, 8]")) }
     }
 
-    /// im2col + sgemm, and oneDNN where it starts, against the direct-loop reference.
+    /// im2col + sgemm, Winograd where the geometry allows it, and oneDNN where it starts, against the
+    /// direct-loop reference.
     private func checkKernels(_ g: Conv2DGeometry, x: Tensor, w: Tensor, b: Tensor, dy: Tensor, forward: [Float],
                               backward: (dx: [Float], dw: [Float], db: [Float])) throws {
         var kernels: [(String, DNNLConvolution?)] = [("im2col + sgemm", nil)]
+        let winograd = g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1 && g.padding == 1 && g.dilation == 1
+        if winograd { kernels.append(("Winograd", nil)) }
         if DNNLConvolution.enabled { kernels.append(("oneDNN", try XCTUnwrap(DNNLConvolution(forcing: g, bias: true), "no oneDNN plan for \(g)"))) }
+        let plane = g.height * g.width
         for (name, plan) in kernels {
             var y = Tensor(shape: [g.batch, g.outChannels, g.outHeight, g.outWidth]), dx = Tensor(shape: x.shape)
             var dw = Tensor(shape: w.shape), db = Tensor(shape: b.shape)
@@ -130,8 +139,14 @@ final class GradientTests: XCTestCase {
                             XCTAssertTrue(plan.forward(x: x, w: w, b: b, y: y), name)
                             XCTAssertTrue(plan.backward(x: x, w: w, dy: dy, dx: dx, dw: dw, db: db), name)
                         } else {
-                            Conv2DGEMM.forward(g, x: x, w: w, b: b, y: y)
-                            Conv2DGEMM.backward(g, x: x, w: w, dy: dy, dx: dx, dw: dw, db: db)
+                            let input = Conv2DGEMM.Parts(parts: [(x, g.inChannels)], plane: plane), target = Conv2DGEMM.Parts(parts: [(dx, g.inChannels)], plane: plane)
+                            if name == "Winograd" {
+                                Conv2DWinograd.forward(g, input: input, w: w, b: b, y: y)
+                                Conv2DWinograd.backward(g, input: input, w: w, dy: dy, dx: target, dw: dw, db: db)
+                            } else {
+                                Conv2DGEMM.im2colForward(g, input: input, w: w, b: b, y: y)
+                                Conv2DGEMM.im2colBackward(g, input: input, w: w, dy: dy, dx: target, dw: dw, db: db)
+                            }
                         }
                     }
                 } } }
@@ -139,6 +154,44 @@ final class GradientTests: XCTestCase {
             for (got, want, what) in [(y.scalars, forward, "y"), (dx.scalars, backward.dx, "dx"), (dw.scalars, backward.dw, "dw"), (db.scalars, backward.db, "db")] {
                 XCTAssertEqual(got.count, want.count, "\(name) \(what)")
                 for (a, e) in zip(got, want) { XCTAssertEqual(a, e, accuracy: 1e-3 * max(1, abs(e)), "\(name) \(what) \(g)") }
+            }
+        }
+    }
+
+    func testWinogradMatchesTheReferenceLoops() throws {
+        var values = Values(state: 59)
+        // Odd sizes (partial tiles at the right and bottom edges), a tile row longer than one 8-tile
+        // vector, several tile blocks per image, and the input read from two parts in place.
+        let cases: [(x: [Int], out: Int, split: Int?)] = [([2, 5, 9, 7], 3, nil), ([1, 6, 20, 22], 4, 2), ([2, 3, 70, 9], 2, nil), ([1, 4, 5, 19], 5, 1)]
+        for (xShape, out, split) in cases {
+            let x = values.tensor(xShape), w = values.tensor([out, xShape[1], 3, 3]), b = values.tensor([out])
+            let g = try Conv2DGeometry(input: x.shape, weight: w.shape, padding: 1)
+            let dy = values.tensor([g.batch, out, g.outHeight, g.outWidth])
+            let forward = Conv2DReference.forward(g, x: x.scalars, w: w.scalars, b: b.scalars)
+            let reference = Conv2DReference.backward(g, x: x.scalars, w: w.scalars, dy: dy.scalars)
+            // The input as two tensors of `split` and the remaining channels (or one).
+            let sizes = split.map { [$0, xShape[1] - $0] } ?? [xShape[1]]
+            var start = 0
+            let parts = sizes.map { c in defer { start += c }; return x.channels(start..<(start + c)) }
+            let dxParts = sizes.map { Tensor(shape: [xShape[0], $0, xShape[2], xShape[3]], repeating: .nan) }
+            var y = Tensor(shape: dy.shape, repeating: .nan), dw = Tensor(shape: w.shape, repeating: 1), db = Tensor(shape: [out], repeating: 1)
+            let plane = xShape[2] * xShape[3]
+            withExtendedLifetime(parts) {
+                let input = Conv2DGEMM.Parts(parts: zip(parts, sizes).map { (UnsafePointer($0.storage.pointer), $1) }, plane: plane)
+                let targets = Conv2DGEMM.Parts(parts: zip(dxParts.indices, sizes).map { (dxParts[$0].storage.pointer, $1) }, plane: plane)
+                w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in dy.withUnsafeBufferPointer { gp in
+                    y.withUnsafeMutableBufferPointer { yp in dw.withUnsafeMutableBufferPointer { dwp in db.withUnsafeMutableBufferPointer { dbp in
+                        Conv2DWinograd.forward(g, input: input, w: wp.baseAddress!, b: bp.baseAddress!, y: yp.baseAddress!)
+                        Conv2DWinograd.backward(g, input: input, w: wp.baseAddress!, dy: gp.baseAddress!, dx: targets, dw: dwp.baseAddress!, db: dbp.baseAddress!)
+                    } } }
+                } } }
+            }
+            let dx = try Variable.concatChannels(dxParts.map { Variable($0) }).value.scalars
+            // dw and db accumulate onto the ones they held.
+            for (got, want, what) in [(y.scalars, forward, "y"), (dx, reference.dx, "dx"), (dw.scalars, reference.dw.map { $0 + 1 }, "dw"),
+                                      (db.scalars, reference.db.map { $0 + 1 }, "db")] {
+                XCTAssertEqual(got.count, want.count, what)
+                for (a, e) in zip(got, want) { XCTAssertEqual(a, e, accuracy: 1e-4 * max(1, abs(e)), "\(what) \(g)") }
             }
         }
     }

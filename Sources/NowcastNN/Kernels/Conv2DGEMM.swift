@@ -1,4 +1,5 @@
-/// Convolution as im2col + sgemm (OpenBLAS, one thread per call), the engine's fast path.
+/// Convolution on sgemm (OpenBLAS, one thread per call): by Winograd where `Conv2DWinograd.applies`,
+/// else as im2col + sgemm.
 ///
 /// Each image's output is computed in blocks of output rows whose im2col matrix (`[C*kh*kw, rows*ow]`)
 /// stays near 1 MB, so it is still in cache when sgemm packs it. Forward work items are (image, row
@@ -111,9 +112,19 @@ enum Conv2DGEMM {
         forward(g, input: Parts(parts: [(x, g.inChannels)], plane: g.height * g.width), w: w, b: b, y: y)
     }
 
-    /// `y = conv(concat(parts), w) + b`, reading the parts in place.
+    /// `y = conv(concat(parts), w) + b`, reading the parts in place (by Winograd where it applies).
     static func forward(_ g: Conv2DGeometry, input: Parts<UnsafePointer<Float>>, w: UnsafePointer<Float>, b: UnsafePointer<Float>?,
                         y: UnsafeMutablePointer<Float>) {
+        if Conv2DWinograd.applies(g) {
+            Conv2DWinograd.forward(g, input: input, w: w, b: b, y: y)
+        } else {
+            im2colForward(g, input: input, w: w, b: b, y: y)
+        }
+    }
+
+    /// `forward` by im2col + sgemm whatever the geometry.
+    static func im2colForward(_ g: Conv2DGeometry, input: Parts<UnsafePointer<Float>>, w: UnsafePointer<Float>, b: UnsafePointer<Float>?,
+                              y: UnsafeMutablePointer<Float>) {
         let plane = g.outHeight * g.outWidth, patches = g.patchSize
         let imageIn = g.inChannels * g.height * g.width, imageOut = g.outChannels * plane
         let rowsPer = rowsPerBlock(g), blocks = (g.outHeight + rowsPer - 1) / rowsPer
@@ -147,9 +158,19 @@ enum Conv2DGEMM {
     }
 
     /// Gradients of `conv(concat(parts), w) + b`: `dx` (each part overwritten) when given, `dw` and
-    /// `db` (accumulated) when given.
+    /// `db` (accumulated) when given (by Winograd where it applies).
     static func backward(_ g: Conv2DGeometry, input: Parts<UnsafePointer<Float>>, w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                          dx: Parts<UnsafeMutablePointer<Float>>?, dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?) {
+        if Conv2DWinograd.applies(g) {
+            Conv2DWinograd.backward(g, input: input, w: w, dy: dy, dx: dx, dw: dw, db: db)
+        } else {
+            im2colBackward(g, input: input, w: w, dy: dy, dx: dx, dw: dw, db: db)
+        }
+    }
+
+    /// `backward` by im2col + sgemm whatever the geometry.
+    static func im2colBackward(_ g: Conv2DGeometry, input: Parts<UnsafePointer<Float>>, w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                               dx: Parts<UnsafeMutablePointer<Float>>?, dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?) {
         let plane = g.outHeight * g.outWidth, patches = g.patchSize
         let imageIn = g.inChannels * g.height * g.width, imageOut = g.outChannels * plane
         let rowsPer = rowsPerBlock(g), blockColumns = patches * rowsPer * g.outWidth

@@ -1,7 +1,7 @@
 import Foundation
 import NowcastCore
 
-/// Measures both convolution kernels (im2col + sgemm, and oneDNN where it has a primitive) on one
+/// Measures the convolution kernels (im2col + sgemm, Winograd + sgemm, and oneDNN where it has a primitive) on one
 /// 3x3, padding-1 convolution of `batch` images of `inChannels` x `size` x `size` into `outChannels`:
 /// GFLOP/s of the forward pass, the input gradient and the weight gradient (best of `iterations`),
 /// one line each.
@@ -15,10 +15,17 @@ public func convolutionThroughput(batch: Int, inChannels: Int, outChannels: Int,
     let flop = 2.0 * Double(batch * outChannels * inChannels * 9 * size * size)
     typealias Pass = (_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                       _ y: UnsafeMutablePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ dw: UnsafeMutablePointer<Float>) -> Void
+    let plane = size * size
+    func input(_ x: UnsafePointer<Float>) -> Conv2DGEMM.Parts<UnsafePointer<Float>> { .init(parts: [(x, inChannels)], plane: plane) }
+    func gradient(_ dx: UnsafeMutablePointer<Float>) -> Conv2DGEMM.Parts<UnsafeMutablePointer<Float>> { .init(parts: [(dx, inChannels)], plane: plane) }
     var kernels: [(String, [(String, Pass)])] = [("im2col + sgemm", [
-        ("forward", { x, w, _, y, _, _ in Conv2DGEMM.forward(g, x: x, w: w, b: nil, y: y) }),
-        ("input gradient", { x, w, dy, _, dx, _ in Conv2DGEMM.backward(g, x: x, w: w, dy: dy, dx: dx, dw: nil, db: nil) }),
-        ("weight gradient", { x, w, dy, _, _, dw in Conv2DGEMM.backward(g, x: x, w: w, dy: dy, dx: nil, dw: dw, db: nil) }),
+        ("forward", { x, w, _, y, _, _ in Conv2DGEMM.im2colForward(g, input: input(x), w: w, b: nil, y: y) }),
+        ("input gradient", { x, w, dy, _, dx, _ in Conv2DGEMM.im2colBackward(g, input: input(x), w: w, dy: dy, dx: gradient(dx), dw: nil, db: nil) }),
+        ("weight gradient", { x, w, dy, _, _, dw in Conv2DGEMM.im2colBackward(g, input: input(x), w: w, dy: dy, dx: nil, dw: dw, db: nil) }),
+    ]), ("Winograd F(2x2, 3x3) + sgemm (direct-convolution FLOPs)", [
+        ("forward", { x, w, _, y, _, _ in Conv2DWinograd.forward(g, input: input(x), w: w, b: nil, y: y) }),
+        ("input gradient", { x, w, dy, _, dx, _ in Conv2DWinograd.backward(g, input: input(x), w: w, dy: dy, dx: gradient(dx), dw: nil, db: nil) }),
+        ("weight gradient", { x, w, dy, _, _, dw in Conv2DWinograd.backward(g, input: input(x), w: w, dy: dy, dx: nil, dw: dw, db: nil) }),
     ])]
     if DNNLConvolution.enabled, let plan = DNNLConvolution(forcing: g) {
         kernels.append(("oneDNN \(plan.implementation)", [
