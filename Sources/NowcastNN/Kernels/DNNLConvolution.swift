@@ -3,9 +3,9 @@ import Foundation
 
 /// Convolutions through oneDNN (Debian's `libdnnl`, C API): its JIT kernels for AVX-512/AVX2 run a
 /// 3x3 convolution at 400-500 GFLOP/s on two cores where im2col + sgemm reaches 120-370 (worst on
-/// the few-channel, large-image layers of a U-Net). They want channels-last data: inputs are
-/// reordered from NCHW to NHWC unless the caller has an NHWC copy already (`conv2d` keeps them with
-/// the tensors), outputs are left in both layouts, gradients are reordered both ways (oneDNN
+/// the few-channel, large-image layers of a U-Net). They want channels-last data: `conv2d` hands
+/// them NHWC values and gradients where the layer before left them so (outputs and input gradients
+/// stay in NHWC, made NCHW only when read that way) and NCHW ones are reordered here (oneDNN
 /// reorders, parallel); weights are reordered to the kernel's own blocked layout each call (they
 /// change every step).
 ///
@@ -62,7 +62,7 @@ final class DNNLConvolution {
 
     /// oneDNN's version and the implementation it chose for a typical layer (for benchmark reports).
     static var description: String {
-        let gemm = "im2col + sgemm (\(blasKernelDescription))"
+        let gemm = (Conv2DWinograd.enabled ? "Winograd F(2x2, 3x3) + sgemm for 3x3 layers, " : "") + "im2col + sgemm (\(blasKernelDescription))"
         guard enabled, let typical = try? Conv2DGeometry(input: [8, 32, 64, 64], weight: [32, 32, 3, 3], padding: 1),
               let plan = plan(for: typical, bias: true, activation: .none) else { return gemm }
         let v = dnnl_version().pointee
