@@ -9,9 +9,10 @@ extension Variable {
         for part in parts where part.shape.count != 4 || part.shape[0] != n || part.shape[2] != h || part.shape[3] != w {
             throw TensorError.shapeMismatch(operation: "concatChannels", left: first.shape, right: part.shape)
         }
-        // Parts that oneDNN convolutions left in NHWC are joined in NHWC (at least one held that way only).
+        // Parts that oneDNN convolutions left in NHWC are joined in NHWC (at least one held that way
+        // only, each with whole vectors of channels).
         let copies = parts.compactMap(\.value.channelsLastCopy)
-        if copies.count == parts.count, parts.contains(where: { $0.value.pendingChannelsLast != nil }) {
+        if copies.count == parts.count, parts.allSatisfy({ $0.shape[1] % 8 == 0 }), parts.contains(where: { $0.value.pendingChannelsLast != nil }) {
             return concatChannels(parts, channelsLast: copies)
         }
         let channels = parts.map { $0.shape[1] }

@@ -2,6 +2,7 @@
 /// in NHWC order only (outputs of oneDNN convolutions): a U-Net's convolutions then pass NHWC values
 /// and gradients to each other through these layers with no reorder. The results hold NHWC values too
 /// (NCHW made on first read); the backward passes take their gradients in NHWC and give NHWC ones.
+/// They are used where the channels come in whole 8-float vectors (`pendingChannelsLastVectors`).
 /// Each equals its NCHW counterpart exactly (tests run both).
 extension Variable {
     /// `maxPool2x2` of `[N, C, H, W]` values held in NHWC (`x`).
@@ -129,6 +130,10 @@ extension Variable {
 }
 
 extension Tensor {
+    /// `pendingChannelsLast` where the channels fill whole 8-float vectors: the NHWC layers loop over a
+    /// pixel's channels in vectors, and with fewer channels the NCHW forms (made from the copy) run faster.
+    var pendingChannelsLastVectors: TensorStorage? { shape.count == 4 && shape[1] % 8 == 0 ? pendingChannelsLast : nil }
+
     /// This tensor's values in NHWC order: its NHWC copy where it has one, else reordered into a new one.
     func channelsLastValues() -> TensorStorage {
         if let copy = channelsLastCopy { return copy }

@@ -7,7 +7,7 @@ extension Variable {
         guard shape.count == 4, shape[2] >= 2, shape[3] >= 2 else {
             throw TensorError.invalidShape(operation: "maxPool2x2", shape: shape, expected: "[N, C, H >= 2, W >= 2]")
         }
-        if let nhwc = value.pendingChannelsLast { return maxPool2x2(channelsLast: nhwc) }
+        if let nhwc = value.pendingChannelsLastVectors { return maxPool2x2(channelsLast: nhwc) }
         let (nc, h, w) = (shape[0] * shape[1], shape[2], shape[3])
         let (oh, ow) = (h / 2, w / 2)
         let record = Gradients.enabled && requiresGrad
@@ -55,7 +55,7 @@ extension Variable {
     /// Each value repeated over a 2x2 block (nearest-neighbour upsampling by 2).
     public func upsampleNearest2x() throws -> Variable {
         guard shape.count == 4 else { throw TensorError.invalidShape(operation: "upsampleNearest2x", shape: shape, expected: "[N, C, H, W]") }
-        if let nhwc = value.pendingChannelsLast { return upsampleNearest2x(channelsLast: nhwc) }
+        if let nhwc = value.pendingChannelsLastVectors { return upsampleNearest2x(channelsLast: nhwc) }
         let (nc, h, w) = (shape[0] * shape[1], shape[2], shape[3])
         var out = Tensor(uninitializedShape: [shape[0], shape[1], 2 * h, 2 * w])
         out.withUnsafeMutableBufferPointer { o in value.withUnsafeBufferPointer { x in
