@@ -162,7 +162,10 @@ final class GradientTests: XCTestCase {
         var values = Values(state: 59)
         // Odd sizes (partial tiles at the right and bottom edges), a tile row longer than one 8-tile
         // vector, several tile blocks per image, and the input read from two parts in place.
-        let cases: [(x: [Int], out: Int, split: Int?)] = [([2, 5, 9, 7], 3, nil), ([1, 6, 20, 22], 4, 2), ([2, 3, 70, 9], 2, nil), ([1, 4, 5, 19], 5, 1)]
+        let cases: [(x: [Int], out: Int, split: Int?)] = [([2, 5, 9, 7], 3, nil), ([1, 6, 20, 22], 4, 2), ([2, 3, 70, 9], 2, nil), ([1, 4, 5, 19], 5, 1),
+                                                                 ([1, 2, 120, 21], 3, nil)]
+        let blocks = try Conv2DGeometry(input: [1, 2, 120, 21], weight: [3, 2, 3, 3], padding: 1)
+        XCTAssertGreaterThan((blocks.outHeight + 1) / 2 * (blocks.outWidth + 1) / 2, 2 * Conv2DWinograd.tilesPerBlock, "several tile blocks per image")
         for (xShape, out, split) in cases {
             let x = values.tensor(xShape), w = values.tensor([out, xShape[1], 3, 3]), b = values.tensor([out])
             let g = try Conv2DGeometry(input: x.shape, weight: w.shape, padding: 1)

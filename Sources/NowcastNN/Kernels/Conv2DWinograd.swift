@@ -8,8 +8,9 @@
 /// input (V = Bᵀ d B, `[16][C][tiles]`), multiplies M[ξ] = U[ξ] V[ξ] and transforms M back. The input
 /// gradient is the same computation on dY with the kernels flipped and their channels swapped. The
 /// weight gradient transforms dY tiles (Z = A dY Aᵀ), sums Z[ξ] V[ξ]ᵀ over the tiles and maps the sum
-/// back through Gᵀ · G. The transforms run 8 tiles at a time on vectors: tile columns are read as the
-/// even and odd halves of 16-float loads from a zero-padded copy of the rows.
+/// back through Gᵀ · G. The transforms run 8 tiles at a time on vectors: each input row is copied once,
+/// zero-padded, into its even and odd columns, from which the four columns of 8 tiles are contiguous
+/// 8-float loads.
 ///
 /// Where it applies (`applies`), it replaces im2col + sgemm, whose 9-fold im2col copy it also avoids;
 /// results differ from the direct sum by rounding only (the transforms are exact in binary but for
@@ -37,16 +38,16 @@ enum Conv2DWinograd {
     /// How an image's output splits into 2x2 tiles and blocks of tile rows.
     private struct Tiling {
         let tileRows, tileColumns, rowsPerBlock, blocksPerImage: Int
-        /// Floats of a zero-padded input row: one column of padding on the left, room for the last
-        /// 16-float load on the right.
-        let paddedWidth: Int
+        /// Floats of the even (or odd) columns of a zero-padded row: one column of padding on the
+        /// left, zeros past the right edge up to the last 8-float load.
+        let halfWidth: Int
 
         init(_ g: Conv2DGeometry) {
             tileRows = (g.outHeight + 1) / 2
             tileColumns = (g.outWidth + 1) / 2
             rowsPerBlock = max(1, min(tileRows, Conv2DWinograd.tilesPerBlock / tileColumns))
             blocksPerImage = (tileRows + rowsPerBlock - 1) / rowsPerBlock
-            paddedWidth = 2 * ((tileColumns + 7) / 8 * 8) + 24
+            halfWidth = (tileColumns + 7) / 8 * 8 + 16
         }
 
         /// Tile rows of block `block`.
@@ -95,7 +96,7 @@ enum Conv2DWinograd {
         let tiling = Tiling(g), ld = tiling.blockTiles
         let transformed = Scratch(workers: Parallel.workers, count: 16 * inChannels * ld)
         let products = Scratch(workers: Parallel.workers, count: 16 * outChannels * ld)
-        let padded = Scratch(workers: Parallel.workers, count: 4 * tiling.paddedWidth, zeroed: true)
+        let padded = Scratch(workers: Parallel.workers, count: 8 * tiling.halfWidth, zeroed: true)
         Parallel.forEach(g.batch * tiling.blocksPerImage) { unit, worker in
             let (n, rows) = (unit / tiling.blocksPerImage, tiling.rows(unit % tiling.blocksPerImage))
             let tiles = rows.count * tiling.tileColumns
@@ -115,7 +116,7 @@ enum Conv2DWinograd {
         let workers = min(Parallel.workers, g.batch * tiling.blocksPerImage)
         let transformed = Scratch(workers: workers, count: 16 * g.inChannels * ld)
         let gradients = Scratch(workers: workers, count: 16 * g.outChannels * ld)
-        let padded = Scratch(workers: workers, count: 4 * tiling.paddedWidth, zeroed: true)
+        let padded = Scratch(workers: workers, count: 8 * tiling.halfWidth, zeroed: true)
         let sums = Scratch(workers: workers, count: 16 * pairs, zeroed: true)
         Parallel.forEach(g.batch * tiling.blocksPerImage) { unit, worker in
             let (n, rows) = (unit / tiling.blocksPerImage, tiling.rows(unit % tiling.blocksPerImage))
@@ -184,14 +185,21 @@ enum Conv2DWinograd {
         add(2, 0.5 * (t1 + t2) + t3)
     }
 
-    /// Copies input row `row` of `plane` (zeros outside the image) into `target` from its second float.
+    /// Splits row `row` of `plane` (zeros outside the image), padded by one zero column on the left,
+    /// into its even columns (`target`) and odd ones (`target + half`): padded column `p` is column
+    /// `p - 1` of the image. Entries past the row are never written (they stay zero).
     @inline(__always)
-    private static func padRow(_ plane: UnsafePointer<Float>, row: Int, height: Int, width: Int, into target: UnsafeMutablePointer<Float>) {
-        if row >= 0, row < height {
-            FastMath.copy(width, from: plane + row * width, to: target + 1)
-        } else {
-            (target + 1).update(repeating: 0, count: width)
+    private static func splitRow(_ plane: UnsafePointer<Float>, row: Int, height: Int, width: Int, half: Int, into target: UnsafeMutablePointer<Float>) {
+        let (evens, odds) = (target, target + half)
+        let (oddCount, evenCount) = ((width + 1) / 2, width / 2)  // image columns 0, 2, ... are odd padded ones
+        guard row >= 0, row < height else {
+            odds.update(repeating: 0, count: oddCount)
+            (evens + 1).update(repeating: 0, count: evenCount)
+            return
         }
+        let source = plane + row * width
+        for k in 0..<oddCount { odds[k] = source[2 * k] }
+        for k in 0..<evenCount { evens[k + 1] = source[2 * k + 1] }
     }
 
     /// V = Bᵀ d B for every channel and tile of tile rows `rows` of image `n`: `into[ξ][c][t]`, leading
@@ -199,20 +207,24 @@ enum Conv2DWinograd {
     private static func transformInput(_ g: Conv2DGeometry, _ tiling: Tiling, _ input: Conv2DGEMM.Parts<UnsafePointer<Float>>, image n: Int,
                                        channels: Int, rows: Range<Int>, padded: UnsafeMutablePointer<Float>,
                                        into v: UnsafeMutablePointer<Float>, ld: Int) {
-        let (height, width, stride) = (g.height, g.width, tiling.paddedWidth)
+        let (height, width, half) = (g.height, g.width, tiling.halfWidth)
         for c in 0..<channels {
             let (part, offset) = input.locate(c, image: n)
             let plane = input.parts[part].base + offset
             for tileRow in rows {
-                for r in 0..<4 { padRow(plane, row: 2 * tileRow - 1 + r, height: height, width: width, into: padded + r * stride) }
+                // Input rows 2 tileRow - 1 ... 2 tileRow + 2, row r split into slot (r + 1) & 3: the two
+                // rows a tile row shares with the one before are split once.
+                let fresh = tileRow == rows.lowerBound ? 2 * tileRow - 1 : 2 * tileRow + 1
+                for r in fresh...(2 * tileRow + 2) {
+                    splitRow(plane, row: r, height: height, width: width, half: half, into: padded + ((r + 1) & 3) * 2 * half)
+                }
                 let first = (tileRow - rows.lowerBound) * tiling.tileColumns
                 for t0 in Swift.stride(from: 0, to: tiling.tileColumns, by: 8) {
-                    // Row transform (d B) of each of the four rows, for 8 tiles at once.
-                    @inline(__always) func rowTransform(_ row: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-                        let base = padded + row * stride + 2 * t0
-                        let low = UnsafeRawPointer(base).loadUnaligned(as: SIMD16<Float>.self)
-                        let high = UnsafeRawPointer(base + 2).loadUnaligned(as: SIMD16<Float>.self)
-                        let (d0, d1, d2, d3) = (low.evenHalf, low.oddHalf, high.evenHalf, high.oddHalf)
+                    // Row transform (d B) of each of the four rows, for 8 tiles at once: tile t reads
+                    // padded columns 2t ... 2t + 3.
+                    @inline(__always) func rowTransform(_ k: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                        let evens = UnsafePointer(padded + ((2 * tileRow + k) & 3) * 2 * half + t0), odds = evens + half
+                        let (d0, d1, d2, d3) = (evens.vector(at: 0), odds.vector(at: 0), evens.vector(at: 1), odds.vector(at: 1))
                         return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
                     }
                     let (r0, r1, r2, r3) = (rowTransform(0), rowTransform(1), rowTransform(2), rowTransform(3))
@@ -236,18 +248,18 @@ enum Conv2DWinograd {
     /// Z = A dY Aᵀ for every output channel and tile of tile rows `rows` of image `n`: `into[ξ][o][t]`.
     private static func transformGradient(_ g: Conv2DGeometry, _ tiling: Tiling, _ dy: UnsafePointer<Float>, image n: Int, rows: Range<Int>,
                                           padded: UnsafeMutablePointer<Float>, into z: UnsafeMutablePointer<Float>, ld: Int) {
-        let (height, width, stride, outPlane) = (g.outHeight, g.outWidth, tiling.paddedWidth, g.outHeight * g.outWidth)
+        let (height, width, half, outPlane) = (g.outHeight, g.outWidth, tiling.halfWidth, g.outHeight * g.outWidth)
         for o in 0..<g.outChannels {
             let plane = dy + (n * g.outChannels + o) * outPlane
             for tileRow in rows {
-                // Rows 2 tileRow and 2 tileRow + 1 from the second float of the buffer rows, as padRow leaves them.
-                for r in 0..<2 { padRow(plane, row: 2 * tileRow + r, height: height, width: width, into: padded + r * stride) }
+                for r in 0..<2 { splitRow(plane, row: 2 * tileRow + r, height: height, width: width, half: half, into: padded + r * 2 * half) }
                 let first = (tileRow - rows.lowerBound) * tiling.tileColumns
                 for t0 in Swift.stride(from: 0, to: tiling.tileColumns, by: 8) {
-                    // Row transform (· Aᵀ) of both rows, then the column transform (A ·), 8 tiles at once.
+                    // Row transform (· Aᵀ) of both rows, then the column transform (A ·), 8 tiles at once:
+                    // tile t reads image columns 2t and 2t + 1 (padded 2t + 1 and 2t + 2).
                     @inline(__always) func rowTransform(_ row: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-                        let pair = UnsafeRawPointer(padded + row * stride + 1 + 2 * t0).loadUnaligned(as: SIMD16<Float>.self)
-                        let (a, b) = (pair.evenHalf, pair.oddHalf)
+                        let evens = UnsafePointer(padded + row * 2 * half + t0), odds = evens + half
+                        let (a, b) = (odds.vector(at: 0), evens.vector(at: 1))
                         return (a, a + b, a - b, -b)
                     }
                     let (p0, p1) = (rowTransform(0), rowTransform(1))
