@@ -20,58 +20,71 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
 /// Large buffers come from and go back to `TensorBufferCache`.
 ///
 /// A convolution through oneDNN leaves its output in channels-last (NHWC) order. When the next reader
-/// is another oneDNN convolution, the NCHW values are never needed, so such a storage starts with
-/// its values in `channelsLast` only (`awaitingPlain`); the first access to `pointer` reorders them
-/// into NCHW order.
+/// is another oneDNN convolution (or a layer that works in NHWC), the NCHW values are never needed,
+/// so such a storage starts with its values in `channelsLast` only (`awaitingPlain`) and no NCHW
+/// memory; the first access to `pointer` allocates it and reorders the values into it.
 final class TensorStorage {
-    private let base: UnsafeMutablePointer<Float>
+    /// The NCHW elements; nil until made where the values start in NHWC only.
+    private var base: UnsafeMutablePointer<Float>?
     let count: Int
     /// The same values in channels-last (NHWC) order for the shape given, left by a convolution that
     /// needed them; cleared by any write.
     var channelsLast: (shape: [Int], storage: TensorStorage)?
     /// True while the values are in `channelsLast` only. Set once at creation, cleared once (under
-    /// `plainLock`, after the reorder): readers on any thread see the values once they see it false.
+    /// `plainLock`, after `base` is made): readers on any thread see `base` once they see it false.
     private let awaitingPlain = Atomic<Bool>(false)
     private static let plainLock = NSLock()
 
     init(count: Int) {
         self.count = count
-        let raw = TensorBufferCache.shared.allocate(bytes: max(1, count) * MemoryLayout<Float>.stride)
-        base = raw.bindMemory(to: Float.self, capacity: max(1, count))
+        base = Self.allocate(count)
     }
 
     /// A storage whose values are `channelsLast` (NHWC, for NCHW `shape`), reordered into NCHW order on
     /// first access.
-    convenience init(shape: [Int], channelsLast: TensorStorage) {
-        self.init(count: channelsLast.count)
+    init(shape: [Int], channelsLast: TensorStorage) {
+        count = channelsLast.count
         self.channelsLast = (shape, channelsLast)
         awaitingPlain.store(true, ordering: .releasing)
     }
 
-    /// The elements in NCHW order (reordered from the NHWC copy on first access where they are pending).
+    private static func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
+        TensorBufferCache.shared.allocate(bytes: max(1, count) * MemoryLayout<Float>.stride).bindMemory(to: Float.self, capacity: max(1, count))
+    }
+
+    /// The elements in NCHW order (made from the NHWC copy on first access where they are pending).
     var pointer: UnsafeMutablePointer<Float> {
-        if awaitingPlain.load(ordering: .acquiring) { materialize() }
-        return base
+        if !awaitingPlain.load(ordering: .acquiring), let base { return base }
+        return materialize()
     }
 
     /// True while the NCHW values are still to be made from the NHWC copy.
     var isAwaitingPlain: Bool { awaitingPlain.load(ordering: .acquiring) }
 
-    private func materialize() {
+    private func materialize() -> UnsafeMutablePointer<Float> {
         Self.plainLock.lock()
         defer { Self.plainLock.unlock() }
-        guard awaitingPlain.load(ordering: .acquiring), let (shape, copy) = channelsLast else { return }
-        ChannelsLast.toPlain(shape: shape, from: copy.base, to: base)
+        if !awaitingPlain.load(ordering: .acquiring), let base { return base }
+        let made = Self.allocate(count)
+        if let (shape, copy) = channelsLast {
+            ChannelsLast.toPlain(shape: shape, from: copy.pointer, to: made)
+        } else {
+            made.initialize(repeating: .nan, count: count)  // not reached: the copy is only dropped after this
+        }
+        base = made
         awaitingPlain.store(false, ordering: .releasing)
+        return made
     }
 
     func copy() -> TensorStorage {
         let other = TensorStorage(count: count)
-        other.base.update(from: pointer, count: count)
+        other.pointer.update(from: pointer, count: count)
         return other
     }
 
-    deinit { TensorBufferCache.shared.release(UnsafeMutableRawPointer(base), bytes: max(1, count) * MemoryLayout<Float>.stride) }
+    deinit {
+        if let base { TensorBufferCache.shared.release(UnsafeMutableRawPointer(base), bytes: max(1, count) * MemoryLayout<Float>.stride) }
+    }
 }
 
 /// An n-dimensional array of Float32, contiguous and row-major (NCHW for images). A value type:
