@@ -1,8 +1,11 @@
 extension Variable {
     /// `concatChannels(parts).conv2d(weight:bias:padding:)` without the concatenated copy: the
     /// convolution reads each part in place and its input gradient is written into each part's own
-    /// gradient (im2col + sgemm; recurrent cells use it for concat(x, h)). Where the kernel rule
-    /// picks oneDNN for this geometry, it concatenates and convolves there instead.
+    /// gradient (Winograd or im2col on sgemm; recurrent cells use it for concat(x, h)). Where Winograd
+    /// does not apply and the kernel rule picks oneDNN, it concatenates and convolves there instead.
+    /// Winograd is preferred to oneDNN here: a recurrent cell's gate kernel reads the gates in NCHW,
+    /// and with the reorders that costs, oneDNN ran 1.2-2.3x slower than Winograd on the gate
+    /// convolutions of ConvLSTM [16, 16] and [32, 32] at 32 x 32 to 128 x 128 (`nowcast bench conv`).
     public static func conv2d(concatenating parts: [Variable], weight: Variable, bias: Variable? = nil, padding: Int = 0) throws -> Variable {
         guard let first = parts.first, first.shape.count == 4 else {
             throw TensorError.invalidShape(operation: "conv2d(concatenating:)", shape: parts.first?.shape ?? [], expected: "[N, C, H, W] tensors")
@@ -17,7 +20,7 @@ extension Variable {
         if let bias, bias.shape != [g.outChannels] {
             throw TensorError.shapeMismatch(operation: "conv2d bias", left: bias.shape, right: [g.outChannels])
         }
-        if DNNLConvolution.plan(for: g, bias: bias != nil, activation: .none)?.channelsLastIsDense == true {
+        if !Conv2DWinograd.applies(g), DNNLConvolution.plan(for: g, bias: bias != nil, activation: .none)?.channelsLastIsDense == true {
             return try concatChannels(parts).conv2d(weight: weight, bias: bias, padding: padding)
         }
         let values = parts.map(\.value), w = weight.value, b = bias?.value
