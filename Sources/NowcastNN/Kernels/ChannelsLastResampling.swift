@@ -24,13 +24,16 @@ extension Variable {
                         let o = (r * ow + ox) * c
                         @inline(__always) func step(_ k: Int, _ lanes: Int) {
                             var best = a0.vector(at: k, lanes: lanes), at = SIMD8<Float>()
-                            for (candidate, index) in [(a1, 1), (a2, 2), (a3, 3)] as [(UnsafePointer<Float>, Float)] {
+                            @inline(__always) func consider(_ candidate: UnsafePointer<Float>, _ index: Float) {
                                 let v = candidate.vector(at: k, lanes: lanes)
                                 // Greater, or a NaN where the best so far is a number (a NaN wins, as in PyTorch).
                                 let wins = (v .> best) .| ((v .!= v) .& (best .== best))
                                 best.replace(with: v, where: wins)
                                 at.replace(with: index, where: wins)
                             }
+                            consider(a1, 1)
+                            consider(a2, 2)
+                            consider(a3, 3)
                             (op + o).store(best, at: k, lanes: lanes)
                             if let wq { for l in 0..<lanes { wq[o + k + l] = UInt8(at[l]) } }
                         }

@@ -120,7 +120,7 @@ extension Variable {
         return Tensor(shape: outputShape, channelsLast: yc)
     }
 
-    /// The convolution as im2col + sgemm in NCHW.
+    /// The convolution on sgemm (Winograd or im2col, `Conv2DGEMM`) in NCHW.
     private static func forwardGEMM(_ g: Conv2DGeometry, x: Tensor, w: Tensor, b: Tensor?, activation: ConvActivation) -> Tensor {
         var y = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outHeight, g.outWidth])
         y.withUnsafeMutableBufferPointer { yp in x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in
@@ -135,8 +135,8 @@ extension Variable {
 
     /// The backward passes through oneDNN in NHWC. An upstream gradient that arrives in NHWC only (from
     /// the next convolution) is used as it is, with the ReLU's gradient taken in NHWC as well; the input
-    /// gradient is returned in NHWC, made NCHW only when read that way. Returns the input gradient
-    /// (or an empty tensor when none is wanted), nil when oneDNN failed (`dw`, `db` are then zeroed).
+    /// gradient is returned in NHWC, made NCHW only when read that way. Returns `.some(dx)` (`.some(nil)`
+    /// when no input gradient is wanted), or nil when oneDNN failed (`dw`, `db` are then zeroed).
     private static func backwardChannelsLast(_ plan: DNNLConvolution, x: Tensor, w: Tensor, output: Tensor, upstream: Tensor,
                                              activation: ConvActivation, inputGradient: Bool,
                                              dw: inout Tensor?, db: inout Tensor?) -> Tensor?? {
@@ -179,7 +179,7 @@ extension Variable {
         return .some(dxc.map { Tensor(shape: x.shape, channelsLast: $0) })
     }
 
-    /// The backward passes as im2col + sgemm in NCHW; returns the input gradient when wanted.
+    /// The backward passes on sgemm (Winograd or im2col) in NCHW; returns the input gradient when wanted.
     private static func backwardGEMM(_ g: Conv2DGeometry, x: Tensor, w: Tensor, output: Tensor, upstream: Tensor, activation: ConvActivation,
                                      inputGradient: Bool, dw: inout Tensor?, db: inout Tensor?) -> Tensor? {
         let dy = activation == .relu ? Elementwise.reluBackward(upstream, output: output) : upstream
