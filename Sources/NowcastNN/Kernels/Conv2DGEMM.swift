@@ -51,58 +51,59 @@ enum Conv2DGEMM {
         im2col(g, Parts(parts: [(x, g.inChannels)], plane: g.height * g.width), image: 0, cols, rows: rows)
     }
 
+    /// Calls `body(column, part, source, valid)` for every channel, kernel tap and output row in `rows`
+    /// of image `n`: `column` is the offset in the im2col matrix of that tap's row for that output row,
+    /// `source` the offset in part `part` of the input row it reads, shifted by the tap's column offset
+    /// (nil where the input row lies in the padding), and `valid` the output columns whose input column
+    /// lies inside the image. `im2col` and `col2im` walk the same taps.
+    @inline(__always)
+    static func forEachTap<Pointer>(_ g: Conv2DGeometry, _ input: Parts<Pointer>, image n: Int, rows: Range<Int>,
+                                    _ body: (_ column: Int, _ part: Int, _ source: Int?, _ valid: Range<Int>) -> Void) {
+        let ow = g.outWidth, ld = rows.count * ow
+        for c in 0..<g.inChannels {
+            let (part, channel) = input.locate(c, image: n)
+            for i in 0..<g.kernelHeight { for j in 0..<g.kernelWidth {
+                let row = ((c * g.kernelHeight + i) * g.kernelWidth + j) * ld
+                let shift = j * g.dilation - g.padding
+                let valid = validColumns(count: ow, stride: g.stride, offset: shift, width: g.width)
+                for oy in rows {
+                    let iy = oy * g.stride - g.padding + i * g.dilation
+                    body(row + (oy - rows.lowerBound) * ow, part, iy >= 0 && iy < g.height ? channel + iy * g.width + shift : nil, valid)
+                }
+            } }
+        }
+    }
+
     /// `im2col` of image `n` of a channel concatenation.
     static func im2col(_ g: Conv2DGeometry, _ input: Parts<UnsafePointer<Float>>, image n: Int, _ cols: UnsafeMutablePointer<Float>,
                        rows: Range<Int>) {
-        let ow = g.outWidth, ld = rows.count * ow
-        for c in 0..<g.inChannels {
-            let (k, offset) = input.locate(c, image: n)
-            let channel = input.parts[k].base + offset
-            for i in 0..<g.kernelHeight { for j in 0..<g.kernelWidth {
-                let row = cols + ((c * g.kernelHeight + i) * g.kernelWidth + j) * ld
-                let offset = j * g.dilation - g.padding
-                let valid = validColumns(count: ow, stride: g.stride, offset: offset, width: g.width)
-                for oy in rows {
-                    let out = row + (oy - rows.lowerBound) * ow
-                    let iy = oy * g.stride - g.padding + i * g.dilation
-                    guard iy >= 0, iy < g.height, !valid.isEmpty else { out.initialize(repeating: 0, count: ow); continue }
-                    out.initialize(repeating: 0, count: valid.lowerBound)
-                    let source = channel + iy * g.width + offset
-                    if g.stride == 1 {
-                        (out + valid.lowerBound).initialize(from: source + valid.lowerBound, count: valid.count)
-                    } else {
-                        for ox in valid { out[ox] = source[ox * g.stride] }
-                    }
-                    (out + valid.upperBound).initialize(repeating: 0, count: ow - valid.upperBound)
-                }
-            } }
+        let ow = g.outWidth
+        forEachTap(g, input, image: n, rows: rows) { column, part, source, valid in
+            let out = cols + column
+            guard let source, !valid.isEmpty else { out.initialize(repeating: 0, count: ow); return }
+            let from = input.parts[part].base + source
+            out.initialize(repeating: 0, count: valid.lowerBound)
+            if g.stride == 1 {
+                (out + valid.lowerBound).initialize(from: from + valid.lowerBound, count: valid.count)
+            } else {
+                for ox in valid { out[ox] = from[ox * g.stride] }
+            }
+            (out + valid.upperBound).initialize(repeating: 0, count: ow - valid.upperBound)
         }
     }
 
     /// Adds the columns of `cols` (laid out as `im2col` makes them for output rows `rows`) back into
     /// the gradient of image `n` of a channel concatenation (the transpose of `im2col`).
     static func col2im(_ g: Conv2DGeometry, _ cols: UnsafePointer<Float>, _ dx: Parts<UnsafeMutablePointer<Float>>, image n: Int, rows: Range<Int>) {
-        let ow = g.outWidth, ld = rows.count * ow
-        for c in 0..<g.inChannels {
-            let (k, offset) = dx.locate(c, image: n)
-            let channel = dx.parts[k].base + offset
-            for i in 0..<g.kernelHeight { for j in 0..<g.kernelWidth {
-                let row = cols + ((c * g.kernelHeight + i) * g.kernelWidth + j) * ld
-                let offset = j * g.dilation - g.padding
-                let valid = validColumns(count: ow, stride: g.stride, offset: offset, width: g.width)
-                for oy in rows {
-                    let iy = oy * g.stride - g.padding + i * g.dilation
-                    guard iy >= 0, iy < g.height else { continue }
-                    let source = row + (oy - rows.lowerBound) * ow
-                    let target = channel + iy * g.width + offset
-                    if g.stride == 1 {
-                        let (t, s) = (target + valid.lowerBound, source + valid.lowerBound)
-                        FastMath.forEachVector(0..<valid.count) { q, lanes in t.store(t.vector(at: q, lanes: lanes) + s.vector(at: q, lanes: lanes), at: q, lanes: lanes) }
-                    } else {
-                        for ox in valid { target[ox * g.stride] += source[ox] }
-                    }
-                }
-            } }
+        forEachTap(g, dx, image: n, rows: rows) { column, part, target, valid in
+            guard let target else { return }
+            let (into, from) = (dx.parts[part].base + target, cols + column)
+            if g.stride == 1 {
+                let (t, s) = (into + valid.lowerBound, from + valid.lowerBound)
+                FastMath.forEachVector(0..<valid.count) { q, lanes in t.store(t.vector(at: q, lanes: lanes) + s.vector(at: q, lanes: lanes), at: q, lanes: lanes) }
+            } else {
+                for ox in valid { into[ox * g.stride] += from[ox] }
+            }
         }
     }
 
@@ -180,19 +181,9 @@ enum Conv2DGEMM {
         let cols = Scratch(workers: workers, count: pointwise ? 0 : blockColumns)
         let dcols = Scratch(workers: workers, count: pointwise ? 0 : blockColumns)
         let weightGradients = Scratch(workers: workers, count: dw == nil ? 0 : g.outChannels * patches, zeroed: true)
-        let biasGradients = Scratch(workers: workers, count: db == nil ? 0 : g.outChannels, zeroed: true)
         if let dx { for part in dx.parts { part.base.update(repeating: 0, count: g.batch * part.channels * dx.plane) } }
         Parallel.forEach(g.batch) { n, worker in
             let image = x + n * imageIn, gradient = dy + n * imageOut
-            if db != nil {
-                let sums = biasGradients[worker]
-                for o in 0..<g.outChannels {
-                    var total = SIMD8<Float>()
-                    let row = gradient + o * plane
-                    FastMath.forEachVector(0..<plane) { p, lanes in total += row.vector(at: p, lanes: lanes) }
-                    sums[o] += total.sum()
-                }
-            }
             for start in stride(from: 0, to: g.outHeight, by: rowsPer) {
                 let rows = start..<min(g.outHeight, start + rowsPer)
                 let first = rows.lowerBound * g.outWidth, columns = rows.count * g.outWidth
@@ -223,7 +214,22 @@ enum Conv2DGEMM {
         }
         for worker in 0..<workers {
             if let dw { let part = weightGradients[worker]; for k in 0..<(g.outChannels * patches) { dw[k] += part[k] } }
-            if let db { let part = biasGradients[worker]; for o in 0..<g.outChannels { db[o] += part[o] } }
+        }
+        if let db { addBiasGradient(g, dy: dy, db: db) }
+    }
+
+    /// `db[o] += Σ dy[n, o, :, :]` over the images, channels spread over the workers.
+    static func addBiasGradient(_ g: Conv2DGeometry, dy: UnsafePointer<Float>, db: UnsafeMutablePointer<Float>) {
+        let plane = g.outHeight * g.outWidth
+        Parallel.forEachRange(g.outChannels, grain: max(1, Elementwise.grain / max(1, g.batch * plane))) { channels in
+            for o in channels {
+                var total = SIMD8<Float>()
+                for n in 0..<g.batch {
+                    let row = dy + (n * g.outChannels + o) * plane
+                    FastMath.forEachVector(0..<plane) { p, lanes in total += row.vector(at: p, lanes: lanes) }
+                }
+                db[o] += total.sum()
+            }
         }
     }
 }

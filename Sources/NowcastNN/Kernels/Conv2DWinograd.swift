@@ -78,14 +78,7 @@ enum Conv2DWinograd {
             let gradient = Conv2DGEMM.Parts(parts: [(dy, g.outChannels)], plane: outPlane)
             u.withUnsafeBufferPointer { run(g, input: gradient, u: $0.baseAddress!, inChannels: g.outChannels, outChannels: g.inChannels, bias: nil, output: dx) }
         }
-        if let db {
-            for n in 0..<g.batch { for o in 0..<g.outChannels {
-                var total = SIMD8<Float>()
-                let row = dy + (n * g.outChannels + o) * outPlane
-                FastMath.forEachVector(0..<outPlane) { p, lanes in total += row.vector(at: p, lanes: lanes) }
-                db[o] += total.sum()
-            } }
-        }
+        if let db { Conv2DGEMM.addBiasGradient(g, dy: dy, db: db) }
         if let dw { weightGradient(g, input: input, dy: dy, dw: dw) }
     }
 

@@ -89,11 +89,7 @@ final class DNNLConvolution {
         guard let (engine, _) = Self.context else { return nil }
         let g = key.geometry
         geometry = g
-        func descriptor(_ dims: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t? {
-            var md = dnnl_memory_desc_t()
-            let d = dims.map(Int64.init)
-            return dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, dnnl_f32, tag) == dnnl_success ? md : nil
-        }
+        let descriptor = Self.descriptor
         let xDims = [g.batch, g.inChannels, g.height, g.width], yDims = [g.batch, g.outChannels, g.outHeight, g.outWidth]
         let wDims = [g.outChannels, g.inChannels, g.kernelHeight, g.kernelWidth]
         guard let px = descriptor(xDims, dnnl_nchw), let pw = descriptor(wDims, dnnl_oihw), let py = descriptor(yDims, dnnl_nchw),
@@ -154,16 +150,23 @@ final class DNNLConvolution {
         reorders.values.forEach { dnnl_primitive_destroy($0) }
     }
 
+    /// A Float32 memory descriptor of `dims` in layout `tag` (nil when oneDNN refuses).
+    private static func descriptor(_ dims: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t? {
+        var md = dnnl_memory_desc_t()
+        let d = dims.map(Int64.init)
+        return dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, dnnl_f32, tag) == dnnl_success ? md : nil
+    }
+
     /// A memory object over `pointer` described by `md` (nil when oneDNN refuses).
-    private func memory(_ md: dnnl_memory_desc_t, _ pointer: UnsafeMutableRawPointer) -> dnnl_memory_t? {
-        guard let (engine, _) = Self.context else { return nil }
+    private static func memory(_ md: dnnl_memory_desc_t, _ pointer: UnsafeMutableRawPointer) -> dnnl_memory_t? {
+        guard let (engine, _) = context else { return nil }
         var md = md, memory: dnnl_memory_t?
         return dnnl_memory_create(&memory, &md, engine, pointer) == dnnl_success ? memory : nil
     }
 
     /// Runs `primitive` on (argument, pointer, descriptor) triples; false when oneDNN refuses.
-    private func run(_ primitive: dnnl_primitive_t, _ arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)]) -> Bool {
-        guard let (_, stream) = Self.context else { return false }
+    private static func run(_ primitive: dnnl_primitive_t, _ arguments: [(Int32, UnsafeMutableRawPointer, dnnl_memory_desc_t)]) -> Bool {
+        guard let (_, stream) = context else { return false }
         var made: [dnnl_memory_t] = []
         defer { made.forEach { dnnl_memory_destroy($0) } }
         var args: [dnnl_exec_arg_t] = []
@@ -175,6 +178,16 @@ final class DNNLConvolution {
         return dnnl_primitive_execute(primitive, stream, Int32(args.count), args) == dnnl_success && dnnl_stream_wait(stream) == dnnl_success
     }
 
+    /// A reorder primitive from layout `from` to layout `to`; nil when oneDNN cannot make it.
+    private static func makeReorder(from: dnnl_memory_desc_t, to: dnnl_memory_desc_t) -> dnnl_primitive_t? {
+        guard let (engine, _) = context else { return nil }
+        var from = from, to = to
+        var pd: dnnl_primitive_desc_t?, primitive: dnnl_primitive_t?
+        guard dnnl_reorder_primitive_desc_create(&pd, &from, engine, &to, engine, nil) == dnnl_success, let pd else { return nil }
+        defer { dnnl_primitive_desc_destroy(pd) }
+        return dnnl_primitive_create(&primitive, pd) == dnnl_success ? primitive : nil
+    }
+
     /// Copies `source` (layout `from`) into `target` (layout `to`); a plain copy when they are equal.
     private func reorder(_ name: String, from: dnnl_memory_desc_t, to: dnnl_memory_desc_t,
                          _ source: UnsafeMutableRawPointer, _ target: UnsafeMutableRawPointer) -> Bool {
@@ -183,21 +196,9 @@ final class DNNLConvolution {
             target.copyMemory(from: source, byteCount: dnnl_memory_desc_get_size(&from))
             return true
         }
-        guard let primitive = reorderPrimitive(name, from: from, to: to) else { return false }
-        return run(primitive, [(DNNL_ARG_FROM, source, from), (DNNL_ARG_TO, target, to)])
-    }
-
-    /// The reorder primitive called `name`, made on first use; nil when oneDNN cannot make it.
-    private func reorderPrimitive(_ name: String, from: dnnl_memory_desc_t, to: dnnl_memory_desc_t) -> dnnl_primitive_t? {
-        if let made = reorders[name] { return made }
-        guard let (engine, _) = Self.context else { return nil }
-        var from = from, to = to
-        var pd: dnnl_primitive_desc_t?, primitive: dnnl_primitive_t?
-        guard dnnl_reorder_primitive_desc_create(&pd, &from, engine, &to, engine, nil) == dnnl_success, let pd else { return nil }
-        defer { dnnl_primitive_desc_destroy(pd) }
-        guard dnnl_primitive_create(&primitive, pd) == dnnl_success, let primitive else { return nil }
-        reorders[name] = primitive
-        return primitive
+        if reorders[name] == nil, let made = Self.makeReorder(from: from, to: to) { reorders[name] = made }
+        guard let primitive = reorders[name] else { return false }
+        return Self.run(primitive, [(DNNL_ARG_FROM, source, from), (DNNL_ARG_TO, target, to)])
     }
 
     /// Bytes a descriptor's buffer needs.
@@ -267,7 +268,7 @@ final class DNNLConvolution {
               reorder("w.forward", from: plain.w, to: kernelWeights.forward, UnsafeMutableRawPointer(mutating: w), wk) else { return false }
         var arguments = [(DNNL_ARG_SRC, xc, channelsLast.x), (DNNL_ARG_WEIGHTS, wk, kernelWeights.forward), (DNNL_ARG_DST, yc, channelsLast.y)]
         if let b { arguments.append((DNNL_ARG_BIAS, UnsafeMutableRawPointer(mutating: b), biasDescriptor)) }
-        return run(forwardPrimitive, arguments)
+        return Self.run(forwardPrimitive, arguments)
     }
 
     /// The backward passes; the lock is held (scratch slots 1-3 hold dy, weights and bias).
@@ -283,14 +284,14 @@ final class DNNLConvolution {
         if let dxc {
             let wk = ScratchSlots.buffer(2, bytes: bytes(kernelWeights.backwardData))
             guard reorder("w.data", from: plain.w, to: kernelWeights.backwardData, UnsafeMutableRawPointer(mutating: w), wk),
-                  run(backwardDataPrimitive, [(DNNL_ARG_DIFF_DST, dyc, channelsLast.y), (DNNL_ARG_WEIGHTS, wk, kernelWeights.backwardData),
+                  Self.run(backwardDataPrimitive, [(DNNL_ARG_DIFF_DST, dyc, channelsLast.y), (DNNL_ARG_WEIGHTS, wk, kernelWeights.backwardData),
                                               (DNNL_ARG_DIFF_SRC, dxc, channelsLast.x)]) else { return false }
         }
         if dw != nil || db != nil {
             let dwk = ScratchSlots.buffer(2, bytes: bytes(kernelWeights.backwardWeights)), dbc = ScratchSlots.buffer(3, bytes: geometry.outChannels * 4)
             let arguments = [(DNNL_ARG_SRC, xc, channelsLast.x), (DNNL_ARG_DIFF_DST, dyc, channelsLast.y),
                              (DNNL_ARG_DIFF_WEIGHTS, dwk, kernelWeights.backwardWeights), (DNNL_ARG_DIFF_BIAS, dbc, biasDescriptor)]
-            guard run(backwardWeightsPrimitive, arguments) else { return false }
+            guard Self.run(backwardWeightsPrimitive, arguments) else { return false }
             if let dw, !reorder("dw", from: kernelWeights.backwardWeights, to: plain.w, dwk, UnsafeMutableRawPointer(dw)) { return false }
             if let db { db.update(from: dbc.assumingMemoryBound(to: Float.self), count: geometry.outChannels) }
         }
@@ -307,29 +308,13 @@ final class DNNLConvolution {
     /// Reorders the values `from` of NCHW `shape` to NHWC order in `to` (or back); false when oneDNN
     /// is not enabled or cannot make the reorder. Primitives are made on first use and cached.
     static func reorder(shape: [Int], toChannelsLast: Bool, from: UnsafePointer<Float>, to: UnsafeMutablePointer<Float>) -> Bool {
-        guard enabled, shape.count == 4, let (engine, stream) = context else { return false }
+        guard enabled, shape.count == 4, let plainDesc = descriptor(shape, dnnl_nchw), let lastDesc = descriptor(shape, dnnl_nhwc) else { return false }
+        let (source, target) = toChannelsLast ? (plainDesc, lastDesc) : (lastDesc, plainDesc)
         return locked {
             let key = ReorderKey(shape: shape, toChannelsLast: toChannelsLast)
-            let dims = shape.map(Int64.init)
-            var plainDesc = dnnl_memory_desc_t(), lastDesc = dnnl_memory_desc_t()
-            guard dnnl_memory_desc_init_by_tag(&plainDesc, 4, dims, dnnl_f32, dnnl_nchw) == dnnl_success,
-                  dnnl_memory_desc_init_by_tag(&lastDesc, 4, dims, dnnl_f32, dnnl_nhwc) == dnnl_success else { return false }
-            var (source, target) = toChannelsLast ? (plainDesc, lastDesc) : (lastDesc, plainDesc)
-            if layoutReorders[key] == nil {
-                var pd: dnnl_primitive_desc_t?, primitive: dnnl_primitive_t?
-                if dnnl_reorder_primitive_desc_create(&pd, &source, engine, &target, engine, nil) == dnnl_success, let pd {
-                    if dnnl_primitive_create(&primitive, pd) != dnnl_success { primitive = nil }
-                    dnnl_primitive_desc_destroy(pd)
-                }
-                layoutReorders[key] = .some(primitive)
-            }
+            if layoutReorders[key] == nil { layoutReorders[key] = .some(makeReorder(from: source, to: target)) }
             guard let made = layoutReorders[key], let primitive = made else { return false }
-            var sourceMemory: dnnl_memory_t?, targetMemory: dnnl_memory_t?
-            defer { [sourceMemory, targetMemory].forEach { if let m = $0 { dnnl_memory_destroy(m) } } }
-            guard dnnl_memory_create(&sourceMemory, &source, engine, UnsafeMutableRawPointer(mutating: from)) == dnnl_success, let sourceMemory,
-                  dnnl_memory_create(&targetMemory, &target, engine, UnsafeMutableRawPointer(to)) == dnnl_success, let targetMemory else { return false }
-            let args = [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: sourceMemory), dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: targetMemory)]
-            return dnnl_primitive_execute(primitive, stream, 2, args) == dnnl_success && dnnl_stream_wait(stream) == dnnl_success
+            return run(primitive, [(DNNL_ARG_FROM, UnsafeMutableRawPointer(mutating: from), source), (DNNL_ARG_TO, UnsafeMutableRawPointer(to), target)])
         }
     }
 }
