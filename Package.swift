@@ -37,13 +37,14 @@ let package = Package(
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CProj", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
         .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
+        .systemLibrary(name: "CLinux"),
         .target(name: "NowcastCore"),
-        .target(name: "NowcastIO", dependencies: ["NowcastCore", "CNetCDF", "CHDF5", "CProj", "CDeflate"]),
+        .target(name: "NowcastIO", dependencies: ["NowcastCore", "CNetCDF", "CHDF5", "CProj", "CDeflate", "CLinux"]),
         .target(name: "NowcastData", dependencies: ["NowcastIO", "Yams"]),
         .target(name: "NowcastNN", dependencies: ["NowcastCore", "CBLAS", "CDNNL"], swiftSettings: vectorSettings),
         .target(name: "NowcastModels", dependencies: ["NowcastNN", "NowcastCore"]),
         .target(name: "NowcastVerify"),
-        .target(name: "NowcastTrain", dependencies: ["NowcastData", "NowcastIO", "NowcastModels", "NowcastNN", "NowcastVerify"]),
+        .target(name: "NowcastTrain", dependencies: ["NowcastCore", "NowcastData", "NowcastIO", "NowcastModels", "NowcastNN", "NowcastVerify"]),
         .executableTarget(
             name: "nowcast",
             dependencies: ["NowcastIO", "NowcastData", "NowcastNN", "NowcastModels", "NowcastTrain", .product(name: "ArgumentParser", package: "swift-argument-parser")]

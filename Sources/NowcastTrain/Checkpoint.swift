@@ -58,17 +58,17 @@ enum Checkpoint {
     static func write(in member: String, state: TrainerState, model: SequenceModel, optimizer: Optimizer, config: TrainConfig,
                       transforms: TransformChain) throws -> String {
         let folder = (member as NSString).appendingPathComponent("checkpoints")
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileError.createFolder(folder)
         let final = (folder as NSString).appendingPathComponent(folderName(step: state.step))
         try AtomicOutput.writeFolder(final) { temporary in
             func path(_ name: String) -> String { (temporary as NSString).appendingPathComponent(name) }
-            try SafeTensors.write(model.namedParameters, metadata: ["model": try jsonText(config.model), "step": String(state.step)],
+            try SafeTensors.write(model.namedParameters, metadata: ["model": try JSONCoding.text(config.model), "step": String(state.step)],
                                   to: path("weights.safetensors"))
             let optimizerState = optimizer.state
             try SafeTensors.write(optimizerState.tensors, metadata: ["steps": String(optimizerState.steps)], to: path("optimizer.safetensors"))
-            try writeJSON(state, to: path("state.json"))
-            try writeJSON(config, to: path("config.json"))
-            try writeJSON(transforms, to: path("transforms.json"))
+            try JSONCoding.write(state, to: path("state.json"))
+            try JSONCoding.write(config, to: path("config.json"))
+            try JSONCoding.write(transforms, to: path("transforms.json"))
         }
         return final
     }
@@ -84,7 +84,7 @@ enum Checkpoint {
         }
         try optimizer.restore(OptimizerState(steps: steps, tensors: saved.tensors.map { ($0.key, $0.value) }), parameters: model.parameters)
         guard let data = FileManager.default.contents(atPath: path("state.json")) else { throw ConfigError("\(path("state.json")): missing") }
-        do { return try jsonDecoder().decode(TrainerState.self, from: data) } catch {
+        do { return try JSONCoding.decoder().decode(TrainerState.self, from: data) } catch {
             throw ConfigError("\(path("state.json")): not a readable trainer state (\(error))")
         }
     }
@@ -94,31 +94,4 @@ enum Checkpoint {
         let all = list(in: member)
         for (step, path) in all.dropLast(keep) where step != protect { try? FileManager.default.removeItem(atPath: path) }
     }
-}
-
-/// JSON text of a value (sorted keys).
-func jsonText<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
-}
-
-/// Pretty JSON of a value (non-finite numbers as strings).
-func prettyJSON<T: Encodable>(_ value: T) throws -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    return try encoder.encode(value)
-}
-
-/// A decoder that reads what `prettyJSON` writes (non-finite numbers as strings).
-func jsonDecoder() -> JSONDecoder {
-    let decoder = JSONDecoder()
-    decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    return decoder
-}
-
-/// Writes pretty JSON (not atomically: checkpoints write into a temporary folder that is renamed).
-func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
-    try prettyJSON(value).write(to: URL(fileURLWithPath: path))
 }

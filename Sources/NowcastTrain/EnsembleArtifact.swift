@@ -64,7 +64,7 @@ public struct EnsembleArtifact: Codable, Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError("\(folder): not a trained model (no manifest.json in it or in its model/ folder)")
         }
-        do { return (try jsonDecoder().decode(EnsembleArtifact.self, from: data), model) } catch {
+        do { return (try JSONCoding.decoder().decode(EnsembleArtifact.self, from: data), model) } catch {
             throw ConfigError("\(path): not a readable model manifest (\(error))")
         }
     }

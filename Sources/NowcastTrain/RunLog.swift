@@ -1,11 +1,12 @@
 import Foundation
+import NowcastCore
 
 /// The run log, `log.jsonl`: one JSON object per line (training lines with step, loss, learning
 /// rate and samples/s; validation lines with the scores of the model and of persistence). A resumed
 /// run first drops the lines written after its checkpoint, and any half-written last line.
 final class RunLog {
     let path: String
-    private let handle: FileHandle
+    private let file: OutputFile
     /// (step, loss) of the training lines, for the plot (thinned to stay bounded).
     private(set) var trainingLoss: [(step: Int, loss: Double)] = []
     /// (step, model loss, persistence loss) of the validation lines.
@@ -26,20 +27,17 @@ final class RunLog {
                 objects.append(object)
             }
         }
-        try kept.write(to: URL(fileURLWithPath: path), options: .atomic)
-        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        try handle.seekToEnd()
+        try AtomicOutput.write(kept, to: path)
+        file = try OutputFile(path, mode: .append)
         objects.forEach(remember)
     }
-
-    deinit { try? handle.close() }
 
     /// Appends one record (NaN and infinite numbers are written as null).
     func append(_ record: [String: Any]) throws {
         let clean = sanitize(record)
         var data = try JSONSerialization.data(withJSONObject: clean, options: [.sortedKeys])
         data.append(UInt8(ascii: "\n"))
-        try handle.write(contentsOf: data)
+        try file.write(data)
         if let object = clean as? [String: Any] { remember(object) }
     }
 

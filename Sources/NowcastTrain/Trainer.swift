@@ -125,12 +125,12 @@ public final class Trainer {
 
     /// The result of a member that finished in an earlier invocation, if any.
     public func finishedResult() -> MemberResult? {
-        FileManager.default.contents(atPath: finalPath).flatMap { try? jsonDecoder().decode(MemberResult.self, from: $0) }
+        FileManager.default.contents(atPath: finalPath).flatMap { try? JSONCoding.decoder().decode(MemberResult.self, from: $0) }
     }
 
     /// Trains to the end (or early stop); with `resume`, continues from the latest checkpoint.
     public func run(resume: Bool) throws -> MemberResult {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileError.createFolder(folder)
         var state = TrainerState(seed: config.seed &+ UInt64(member))
         var lastCheckpoint: String?
         if resume, let latest = Checkpoint.list(in: folder).last {
@@ -228,7 +228,7 @@ public final class Trainer {
                                       : Double(state.samplesSeen) / max(1e-9, state.allStepSeconds), stoppedEarly: state.stoppedEarly,
                                   chosenCheckpoint: chosen, chosenStep: chosenStep, bestScore: state.bestScore,
                                   validation: state.bestReport)
-        try AtomicOutput.write(try prettyJSON(result), to: finalPath)
+        try JSONCoding.write(result, to: finalPath)
         return result
     }
 

@@ -68,17 +68,17 @@ public final class TrainingRun {
             guard resume else {
                 throw ConfigError("output: \(config.output) already holds a training run; pass --resume to continue it, or choose another folder")
             }
-            let current = try prettyJSON(config)
+            let current = try JSONCoding.encode(config)
             if let difference = Self.firstDifference(saved, current) {
                 throw ConfigError("\(configPath): the run was started with a different '\(difference)'; resuming needs the same config")
             }
             return
         }
-        try FileManager.default.createDirectory(atPath: config.output, withIntermediateDirectories: true)
+        try FileError.createFolder(config.output)
         if !resume, let contents = try? FileManager.default.contentsOfDirectory(atPath: config.output), !contents.isEmpty {
             throw ConfigError("output: \(config.output) is not empty; choose a new or empty folder for the run")
         }
-        try AtomicOutput.write(try prettyJSON(config), to: configPath)
+        try JSONCoding.write(config, to: configPath)
     }
 
     /// The first top-level key whose value differs between two JSON objects.
@@ -101,8 +101,9 @@ public final class TrainingRun {
             var members: [EnsembleArtifact.Member] = []
             for result in results {
                 let name = "member-\(result.member).safetensors"
-                try FileManager.default.copyItem(atPath: (result.chosenCheckpoint as NSString).appendingPathComponent("weights.safetensors"),
-                                                 toPath: (temporary as NSString).appendingPathComponent(name))
+                let weights = (result.chosenCheckpoint as NSString).appendingPathComponent("weights.safetensors")
+                let data = try FileError.wrapping(.read, weights) { try Data(contentsOf: URL(fileURLWithPath: weights)) }
+                try AtomicOutput.write(data, to: (temporary as NSString).appendingPathComponent(name))
                 members.append(.init(weights: name, seed: result.seed, step: result.chosenStep, score: result.bestScore))
             }
             let window = manifest.config.window
@@ -113,7 +114,7 @@ public final class TrainingRun {
                 patchSize: window.patchSize, grid: manifest.grid)
             let artifact = EnsembleArtifact(model: config.model, members: members, data: contract, training: config,
                                             score: try config.selectionScore().description)
-            try writeJSON(artifact, to: (temporary as NSString).appendingPathComponent("manifest.json"))
+            try JSONCoding.write(artifact, to: (temporary as NSString).appendingPathComponent("manifest.json"))
         }
         return final
     }

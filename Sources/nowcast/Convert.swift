@@ -178,10 +178,8 @@ struct Stats: ParsableCommand {
         converter.log = { printError($0) }
         let (chain, s, frames) = try converter.statistics()
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             struct Report: Encodable { var frames: Int; var count: Int; var mean: Double; var std: Double; var min: Double; var max: Double; var transforms: TransformChain }
-            print(String(decoding: try encoder.encode(Report(frames: frames, count: s.count, mean: s.mean, std: s.standardDeviation,
+            print(String(decoding: try JSONCoding.encode(Report(frames: frames, count: s.count, mean: s.mean, std: s.standardDeviation,
                                                               min: s.minimum, max: s.maximum, transforms: chain)), as: UTF8.self))
         } else {
             print(String(format: "training frames %d, values %d: mean %.6g, std %.6g, min %.6g, max %.6g", frames, s.count, s.mean,

@@ -26,10 +26,7 @@ struct Inspect: ParsableCommand {
             if json { reports.append(report) } else { print(render(report)) }
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            print(String(decoding: try encoder.encode(reports), as: UTF8.self))
+            print(String(decoding: try JSONCoding.encode(reports), as: UTF8.self))
         }
     }
 

@@ -33,6 +33,11 @@ struct Nowcast: ParsableCommand {
             exit(withError: error)
         } catch {
             FileHandle.standardError.write(Data("nowcast: \(oneLine(error))\n".utf8))
+            // HDF5 crashes in its shutdown at exit on a file it failed to close (see `LibraryHealth`).
+            if LibraryHealth.holdsUnclosedFile {
+                fflush(stdout)
+                _exit(1)
+            }
             Foundation.exit(1)
         }
     }
@@ -49,10 +54,6 @@ private func tuneOpenMP() {
     execv("/proc/self/exe", CommandLine.unsafeArgv)
 }
 
-/// An error's description on one line.
-func oneLine(_ error: Error) -> String {
-    String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
-}
 
 /// Writes a line to standard error (progress, warnings), keeping standard output for results.
 func printError(_ text: String) {

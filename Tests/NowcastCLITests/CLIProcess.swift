@@ -6,11 +6,11 @@ import XCTest
 enum CLIProcess {
     static var executable: String { Bundle.main.bundleURL.appendingPathComponent("nowcast").path }
 
-    /// Starts `nowcast arguments` without waiting.
-    static func start(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
+    /// Starts `nowcast arguments` (or another program given as `program`) without waiting.
+    static func start(_ arguments: [String], program: String? = nil) throws -> (Process, Pipe, Pipe) {
         guard FileManager.default.isExecutableFile(atPath: executable) else { throw XCTSkip("nowcast is not built at \(executable)") }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
+        process.executableURL = URL(fileURLWithPath: program ?? executable)
         process.arguments = arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -19,9 +19,9 @@ enum CLIProcess {
         return (process, out, err)
     }
 
-    /// Runs `nowcast arguments` to the end.
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-        let (process, out, err) = try start(arguments)
+    /// Runs `nowcast arguments` (or `program arguments`) to the end.
+    static func run(_ arguments: [String], program: String? = nil) throws -> (status: Int32, output: String, error: String) {
+        let (process, out, err) = try start(arguments, program: program)
         let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()

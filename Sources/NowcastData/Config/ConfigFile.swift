@@ -1,4 +1,5 @@
 import Foundation
+import NowcastCore
 import Yams
 
 /// Reading YAML or JSON configuration files into `Decodable` structs: unknown keys, wrong types and
@@ -64,9 +65,4 @@ public enum ConfigFile {
         default: return "\(type)".contains("Array") ? "a list" : "\(type)"
         }
     }
-}
-
-/// An error's description on one line.
-func oneLine(_ error: Error) -> String {
-    String(describing: error).split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
 }

@@ -43,7 +43,7 @@ public final class Converter {
         }
         let statePath = (output as NSString).appendingPathComponent(ConvertState.fileName)
         var state: ConvertState
-        if let data = FileManager.default.contents(atPath: statePath), let saved = try? JSONDecoder().decode(ConvertState.self, from: data),
+        if let data = FileManager.default.contents(atPath: statePath), let saved = try? JSONCoding.decoder().decode(ConvertState.self, from: data),
            saved.fingerprint == fingerprint {
             state = saved
             log("resuming: \(saved.ranges) shard ranges done, from window \(saved.nextWindow) of \(plan.windows.count)")
@@ -62,7 +62,7 @@ public final class Converter {
             counts.rejectedSplitBoundary = plan.rejectedForSplitBoundary
             state = ConvertState(fingerprint: fingerprint, transforms: chain, statistics: statistics, packing: packing,
                                  nextWindow: 0, nextPatch: 0, ranges: 0, counts: counts, shards: [:])
-            try writeJSONAtomically(state, to: statePath)
+            try JSONCoding.write(state, to: statePath)
         }
         try write(series: series, plan: plan, state: &state, statePath: statePath)
         let (sny, snx) = config.window.sampleShape(ny: series.grid.ny, nx: series.grid.nx)
@@ -75,7 +75,7 @@ public final class Converter {
             grid: GridSummary(ny: series.grid.ny, nx: series.grid.nx, dx: series.grid.dx, dy: series.grid.dy, xyUnits: series.grid.xyUnits,
                               projection: series.grid.projection, firstX: series.grid.x.first, firstY: series.grid.y.first),
             split: config.split, counts: state.counts, shards: state.shards, config: config, sources: series.entries.map(\.path))
-        try writeJSONAtomically(manifest, to: manifestPath)
+        try JSONCoding.write(manifest, to: manifestPath)
         try? FileManager.default.removeItem(atPath: statePath)
         return manifest
     }
@@ -193,7 +193,7 @@ public final class Converter {
             state.ranges += 1
             state.nextWindow = nextWindow
             state.nextPatch = nextPatch
-            try writeJSONAtomically(state, to: statePath)
+            try JSONCoding.write(state, to: statePath)
             if let stop = stopAfterRanges, state.ranges >= stop { throw ConfigError("stopped after \(stop) ranges (test)") }
         }
 
@@ -229,7 +229,7 @@ public final class Converter {
                     writer = existing
                 } else {
                     let folder = (config.output as NSString).appendingPathComponent(window.split.rawValue)
-                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                    try FileError.createFolder(folder)
                     writer = try ShardWriter(path: (folder as NSString).appendingPathComponent(String(format: "shard-%05d.nc", state.ranges)),
                                              layout: layout, split: window.split, transforms: state.transforms)
                     open[window.split] = writer
@@ -282,11 +282,7 @@ public final class Converter {
 
     /// Creates the output folder and removes temporary files a killed run left behind.
     private func prepareFolder(_ folder: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw ConfigError("output '\(folder)': cannot create the folder (\(error.localizedDescription))")
-        }
+        try FileError.createFolder(folder)
         guard let enumerator = FileManager.default.enumerator(atPath: folder) else { return }
         while let relative = enumerator.nextObject() as? String {
             if (relative as NSString).lastPathComponent.contains(".partial-") {
@@ -296,9 +292,7 @@ public final class Converter {
     }
 
     private static func fingerprint(_ config: ConvertConfig, _ series: FrameSeries) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let text = String(decoding: try encoder.encode(config), as: UTF8.self)
+        let text = try JSONCoding.text(config)
         let first = series.entries.first.map { UTCTime.iso8601($0.validTime) } ?? ""
         let last = series.entries.last.map { UTCTime.iso8601($0.validTime) } ?? ""
         return "\(text) frames=\(series.count) \(first)..\(last)"

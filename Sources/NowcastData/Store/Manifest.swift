@@ -72,7 +72,7 @@ public struct Manifest: Codable, Equatable, Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError("\(folder): not a sample store (no manifest.json)")
         }
-        do { return try JSONDecoder().decode(Manifest.self, from: data) } catch {
+        do { return try JSONCoding.decoder().decode(Manifest.self, from: data) } catch {
             throw ConfigError("\(path): not a readable manifest (\(error))")
         }
     }
@@ -90,17 +90,3 @@ public struct GridSummary: Codable, Equatable, Sendable {
     public var firstY: Double?
 }
 
-/// Writes JSON atomically (temporary file, then rename).
-func writeJSONAtomically<T: Encodable>(_ value: T, to path: String) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    let output = try AtomicOutput(destination: path)
-    do {
-        try encoder.encode(value).write(to: URL(fileURLWithPath: output.temporaryPath))
-        try output.commit()
-    } catch {
-        output.discard()
-        throw error
-    }
-}

@@ -89,8 +89,11 @@ final class ShardWriter {
         try writer.finish { [spool] temporaryPath in try spool.write(into: temporaryPath, variable: "data") }
     }
 
+    /// Abandons the shard once the compression queue has stopped: the spool's side file goes first,
+    /// giving back the space the close of the NetCDF file may need.
     func cancel() {
         compression.sync {}
+        spool.discard()
         writer.cancel()
     }
 }

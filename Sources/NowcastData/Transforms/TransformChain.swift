@@ -1,4 +1,5 @@
 import Foundation
+import NowcastCore
 
 /// An ordered list of transforms applied one after another; `inverse` undoes them in reverse order.
 /// Serialises to JSON and restores exactly.
@@ -52,15 +53,11 @@ public struct TransformChain: Codable, Equatable, Sendable {
     }
 
     /// JSON text of the chain.
-    public func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
+    public func json() throws -> String { try JSONCoding.text(self) }
 
     /// The chain from its JSON text.
     public static func fromJSON(_ text: String) throws -> TransformChain {
-        try JSONDecoder().decode(TransformChain.self, from: Data(text.utf8))
+        try JSONCoding.decoder().decode(TransformChain.self, from: Data(text.utf8))
     }
 
     /// One line for reports.

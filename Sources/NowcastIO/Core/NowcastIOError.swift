@@ -1,6 +1,6 @@
 import Foundation
 
-/// Everything that can go wrong reading or writing a field file. Each case names the file and, where
+/// Everything that can go wrong reading a field file (writing fails with `FileError`). Each case names the file and, where
 /// one is involved, the variable, so that its one-line description tells a user what to fix.
 public enum NowcastIOError: Error, Equatable, CustomStringConvertible, LocalizedError {
     /// The path does not exist.
@@ -21,8 +21,6 @@ public enum NowcastIOError: Error, Equatable, CustomStringConvertible, Localized
     case badAttribute(path: String, object: String, attribute: String, expected: String)
     /// An option given by the caller is inconsistent with the file.
     case invalidOption(path: String, detail: String)
-    /// Writing failed; the destination is left untouched.
-    case writeFailed(path: String, detail: String)
 
     public var description: String {
         switch self {
@@ -46,8 +44,6 @@ public enum NowcastIOError: Error, Equatable, CustomStringConvertible, Localized
             return "\(path): '\(object)' attribute '\(attribute)': expected \(expected)"
         case let .invalidOption(path, detail):
             return "\(path): \(detail)"
-        case let .writeFailed(path, detail):
-            return "\(path): write failed (\(detail))"
         }
     }
 

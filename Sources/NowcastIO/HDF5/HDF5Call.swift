@@ -1,17 +1,49 @@
 import CHDF5
 
+/// Whether a library call reads a file (a failure means the file is damaged or unreadable) or
+/// writes one (a failure is a `FileError`: no space, permissions, I/O).
+enum LibraryAccess { case reading, writing }
+
+/// The error for a failed library call on `path`: `systemErrno` (0 when none) names the cause.
+func libraryFailure(_ path: String, _ what: String, _ access: LibraryAccess, library: String, systemErrno: Int32) -> Error {
+    let cause = systemErrno != 0 ? FileFailure(errno: systemErrno) : nil
+    switch access {
+    case .reading:
+        return NowcastIOError.unreadable(path: path, detail: "\(library) failed \(what)" + (cause.map { ": \($0)" } ?? ""))
+    case .writing:
+        return FileError.write(path, cause ?? .other("\(library) failed \(what)"))
+    }
+}
+
 /// Runs one HDF5 call returning an id under the library lock; a negative id becomes an error.
 @discardableResult
-func hdf5Call(_ path: String, _ what: @autoclosure () -> String, _ call: () -> hid_t) throws -> hid_t {
-    let id = LibraryLock.run(call)
-    guard id >= 0 else { throw NowcastIOError.unreadable(path: path, detail: "HDF5 failed \(what())") }
+func hdf5Call(_ path: String, _ what: @autoclosure () -> String, _ access: LibraryAccess = .reading, _ call: () -> hid_t) throws -> hid_t {
+    let (id, code) = LibraryLock.run { () -> (hid_t, Int32) in
+        let id = call()
+        return (id, id < 0 ? LibraryLock.systemErrno : 0)
+    }
+    guard id >= 0 else { throw libraryFailure(path, what(), access, library: "HDF5", systemErrno: code) }
     return id
 }
 
 /// Runs one HDF5 call returning a status under the library lock; a negative status becomes an error.
-func hdf5Status(_ path: String, _ what: @autoclosure () -> String, _ call: () -> herr_t) throws {
-    let status = LibraryLock.run(call)
-    guard status >= 0 else { throw NowcastIOError.unreadable(path: path, detail: "HDF5 failed \(what())") }
+func hdf5Status(_ path: String, _ what: @autoclosure () -> String, _ access: LibraryAccess = .reading, _ call: () -> herr_t) throws {
+    let (status, code) = LibraryLock.run { () -> (herr_t, Int32) in
+        let status = call()
+        return (status, status < 0 ? LibraryLock.systemErrno : 0)
+    }
+    guard status >= 0 else { throw libraryFailure(path, what(), access, library: "HDF5", systemErrno: code) }
+}
+
+/// Closes a file being written, reporting a failure (the final flush) as a `FileError` on `path`.
+/// A failed close is recorded in `LibraryHealth`: HDF5 cannot shut down cleanly after one.
+func hdf5CloseWrittenFile(_ id: hid_t, path: String, _ what: String) throws {
+    let (status, code) = LibraryLock.run { () -> (herr_t, Int32) in
+        let status = H5Fclose(id)
+        return (status, status < 0 ? LibraryLock.systemErrno : 0)
+    }
+    LibraryHealth.recordFailedClose(status < 0)
+    guard status >= 0 else { throw libraryFailure(path, what, .writing, library: "HDF5", systemErrno: code) }
 }
 
 /// Closes an HDF5 id of any kind (file, group, dataset, attribute, type, space, property list).

@@ -12,14 +12,17 @@ public final class HDF5Writer {
     /// How `.text` attributes are written.
     public var stringStorage: StringStorage
     private let output: AtomicOutput
+    private let reserve: SpaceReserve
     private var fileID: hid_t = -1
 
-    /// Creates the temporary file for `path`.
+    /// Creates the temporary file for `path`, with a `SpaceReserve` beside it so that closing the
+    /// file always has room (HDF5's chunk cache, 1 MiB per dataset, bounds what the close flushes).
     public init(path: String, stringStorage: StringStorage = .fixedLength) throws {
         output = try AtomicOutput(destination: path)
+        reserve = try SpaceReserve(beside: path)
         self.stringStorage = stringStorage
         let temporary = output.temporaryPath
-        fileID = try hdf5Call(path, "creating \(temporary)") {
+        fileID = try hdf5Call(path, "creating \(temporary)", .writing) {
             H5Fcreate(temporary, nk_H5F_ACC_TRUNC(), nk_H5P_DEFAULT(), nk_H5P_DEFAULT())
         }
     }
@@ -28,7 +31,7 @@ public final class HDF5Writer {
 
     /// Creates a group (its parent must exist), e.g. `/dataset1/what`.
     public func createGroup(_ group: String) throws {
-        let gid = try hdf5Call(path, "creating group \(group)") {
+        let gid = try hdf5Call(path, "creating group \(group)", .writing) {
             H5Gcreate2(fileID, group, nk_H5P_DEFAULT(), nk_H5P_DEFAULT(), nk_H5P_DEFAULT())
         }
         hdf5Close(gid)
@@ -41,31 +44,43 @@ public final class HDF5Writer {
             throw NowcastIOError.invalidOption(path: path, detail: "dataset \(dataset): \(values.count) values for shape \(shape)")
         }
         let dims = shape.map { hsize_t($0) }
-        let sid = try hdf5Call(path, "creating the space of \(dataset)") { H5Screate_simple(Int32(dims.count), dims, nil) }
+        let sid = try hdf5Call(path, "creating the space of \(dataset)", .writing) { H5Screate_simple(Int32(dims.count), dims, nil) }
         defer { hdf5Close(sid) }
-        let dcpl = try hdf5Call(path, "creating properties of \(dataset)") { H5Pcreate(nk_H5P_DATASET_CREATE()) }
+        let dcpl = try hdf5Call(path, "creating properties of \(dataset)", .writing) { H5Pcreate(nk_H5P_DATASET_CREATE()) }
         defer { hdf5Close(dcpl) }
         if let chunks {
             let chunkDims = chunks.map { hsize_t($0) }
-            try hdf5Status(path, "chunking \(dataset)") { H5Pset_chunk(dcpl, Int32(chunkDims.count), chunkDims) }
+            try hdf5Status(path, "chunking \(dataset)", .writing) { H5Pset_chunk(dcpl, Int32(chunkDims.count), chunkDims) }
             if let level = deflateLevel {
-                try hdf5Status(path, "compressing \(dataset)") { H5Pset_deflate(dcpl, UInt32(level)) }
+                try hdf5Status(path, "compressing \(dataset)", .writing) { H5Pset_deflate(dcpl, UInt32(level)) }
             }
         }
-        let did = try hdf5Call(path, "creating dataset \(dataset)") {
-            H5Dcreate2(fileID, dataset, type.hdf5NativeType, sid, nk_H5P_DEFAULT(), dcpl, nk_H5P_DEFAULT())
+        // A small chunk cache bounds what the close has to flush (see `SpaceReserve`).
+        let dapl = try hdf5Call(path, "creating access properties of \(dataset)", .writing) { H5Pcreate(nk_H5P_DATASET_ACCESS()) }
+        defer { hdf5Close(dapl) }
+        try hdf5Status(path, "sizing the chunk cache of \(dataset)", .writing) {
+            H5Pset_chunk_cache(dapl, 521, SpaceReserve.chunkCacheBytes, 0.75)
         }
-        defer { hdf5Close(did) }
-        try values.withUnsafeBytes { bytes in
-            try hdf5Status(path, "writing dataset \(dataset)") {
-                H5Dwrite(did, T.hdf5Type.hdf5NativeType, nk_H5S_ALL(), nk_H5S_ALL(), nk_H5P_DEFAULT(), bytes.baseAddress)
+        let did = try hdf5Call(path, "creating dataset \(dataset)", .writing) {
+            H5Dcreate2(fileID, dataset, type.hdf5NativeType, sid, nk_H5P_DEFAULT(), dcpl, dapl)
+        }
+        do {
+            try values.withUnsafeBytes { bytes in
+                try hdf5Status(path, "writing dataset \(dataset)", .writing) {
+                    H5Dwrite(did, T.hdf5Type.hdf5NativeType, nk_H5S_ALL(), nk_H5S_ALL(), nk_H5P_DEFAULT(), bytes.baseAddress)
+                }
             }
+        } catch {
+            hdf5Close(did)
+            throw error
         }
+        // Closing the dataset flushes its cached chunks: a full disk shows here.
+        try hdf5Status(path, "closing dataset \(dataset)", .writing) { H5Dclose(did) }
     }
 
     /// Sets attributes on an existing group or dataset.
     public func setAttributes(_ attributes: Attributes, on object: String) throws {
-        let oid = try hdf5Call(path, "opening \(object)") { H5Oopen(fileID, object, nk_H5P_DEFAULT()) }
+        let oid = try hdf5Call(path, "opening \(object)", .writing) { H5Oopen(fileID, object, nk_H5P_DEFAULT()) }
         defer { hdf5Close(oid) }
         for (name, value) in attributes.entries {
             try writeAttribute(name, value, on: oid, object: object)
@@ -75,24 +90,28 @@ public final class HDF5Writer {
     /// Closes the file and moves it into place.
     public func finish() throws {
         guard fileID >= 0 else { return }
-        let id = fileID
-        fileID = -1
-        let status = LibraryLock.run { H5Fclose(id) }
-        guard status >= 0 else {
+        do {
+            try close()
+            try output.commit()
+        } catch {
             output.discard()
-            throw NowcastIOError.writeFailed(path: path, detail: "HDF5 could not close the file")
+            throw error
         }
-        try output.commit()
     }
 
     /// Abandons the file; the destination is untouched.
     public func cancel() {
-        if fileID >= 0 {
-            let id = fileID
-            fileID = -1
-            LibraryLock.run { _ = H5Fclose(id) }
-        }
+        try? close()
         output.discard()
+    }
+
+    /// Closes the file once, with the reserve given back first so that the final flush has room.
+    private func close() throws {
+        guard fileID >= 0 else { return }
+        let id = fileID
+        fileID = -1
+        reserve.release()
+        try hdf5CloseWrittenFile(id, path: path, "closing the file")
     }
 
     private func writeAttribute(_ name: String, _ value: AttributeValue, on oid: hid_t, object: String) throws {
@@ -101,9 +120,9 @@ public final class HDF5Writer {
         case let .numbers(type, values):
             let sid = try space(count: values.count, what)
             defer { hdf5Close(sid) }
-            let aid = try hdf5Call(path, what) { H5Acreate2(oid, name, type.hdf5NativeType, sid, nk_H5P_DEFAULT(), nk_H5P_DEFAULT()) }
+            let aid = try hdf5Call(path, what, .writing) { H5Acreate2(oid, name, type.hdf5NativeType, sid, nk_H5P_DEFAULT(), nk_H5P_DEFAULT()) }
             defer { hdf5Close(aid) }
-            try hdf5Status(path, what) { H5Awrite(aid, nk_H5T_NATIVE_DOUBLE(), values) }
+            try hdf5Status(path, what, .writing) { H5Awrite(aid, nk_H5T_NATIVE_DOUBLE(), values) }
         case let .text(text):
             try writeStrings(name, [text], scalar: true, on: oid, what)
         case let .texts(list):
@@ -112,35 +131,35 @@ public final class HDF5Writer {
     }
 
     private func writeStrings(_ name: String, _ strings: [String], scalar: Bool, on oid: hid_t, _ what: String) throws {
-        let sid = try scalar ? hdf5Call(path, what) { H5Screate(H5S_SCALAR) } : space(count: strings.count, what)
+        let sid = try scalar ? hdf5Call(path, what, .writing) { H5Screate(H5S_SCALAR) } : space(count: strings.count, what)
         defer { hdf5Close(sid) }
-        let tid = try hdf5Call(path, what) { H5Tcopy(nk_H5T_C_S1()) }
+        let tid = try hdf5Call(path, what, .writing) { H5Tcopy(nk_H5T_C_S1()) }
         defer { hdf5Close(tid) }
         switch stringStorage {
         case .variableLength:
-            try hdf5Status(path, what) { H5Tset_size(tid, nk_H5T_VARIABLE()) }
-            let aid = try hdf5Call(path, what) { H5Acreate2(oid, name, tid, sid, nk_H5P_DEFAULT(), nk_H5P_DEFAULT()) }
+            try hdf5Status(path, what, .writing) { H5Tset_size(tid, nk_H5T_VARIABLE()) }
+            let aid = try hdf5Call(path, what, .writing) { H5Acreate2(oid, name, tid, sid, nk_H5P_DEFAULT(), nk_H5P_DEFAULT()) }
             defer { hdf5Close(aid) }
             let pointers = strings.map { strdup($0) }
             defer { pointers.forEach { free($0) } }
-            try hdf5Status(path, what) { H5Awrite(aid, tid, pointers) }
+            try hdf5Status(path, what, .writing) { H5Awrite(aid, tid, pointers) }
         case .fixedLength:
             let size = (strings.map(\.utf8.count).max() ?? 0) + 1
-            try hdf5Status(path, what) { H5Tset_size(tid, size) }
-            try hdf5Status(path, what) { H5Tset_strpad(tid, H5T_STR_NULLTERM) }
-            let aid = try hdf5Call(path, what) { H5Acreate2(oid, name, tid, sid, nk_H5P_DEFAULT(), nk_H5P_DEFAULT()) }
+            try hdf5Status(path, what, .writing) { H5Tset_size(tid, size) }
+            try hdf5Status(path, what, .writing) { H5Tset_strpad(tid, H5T_STR_NULLTERM) }
+            let aid = try hdf5Call(path, what, .writing) { H5Acreate2(oid, name, tid, sid, nk_H5P_DEFAULT(), nk_H5P_DEFAULT()) }
             defer { hdf5Close(aid) }
             var bytes = [CChar](repeating: 0, count: size * strings.count)
             for (i, string) in strings.enumerated() {
                 for (j, byte) in string.utf8.enumerated() { bytes[i * size + j] = CChar(bitPattern: byte) }
             }
-            try hdf5Status(path, what) { H5Awrite(aid, tid, bytes) }
+            try hdf5Status(path, what, .writing) { H5Awrite(aid, tid, bytes) }
         }
     }
 
     private func space(count: Int, _ what: String) throws -> hid_t {
         var dims = [hsize_t(count)]
-        return try hdf5Call(path, what) { H5Screate_simple(1, &dims, nil) }
+        return try hdf5Call(path, what, .writing) { H5Screate_simple(1, &dims, nil) }
     }
 }
 

@@ -1,18 +1,37 @@
+import CHDF5
 import CNetCDF
 
 /// Runs one netCDF-C call under the library lock and turns a non-zero status into an error that
 /// names the file and what was being done.
 @discardableResult
-func netcdfCall(_ path: String, _ what: @autoclosure () -> String, _ call: () -> Int32) throws -> Int32 {
-    let status = LibraryLock.run(call)
-    guard status == NC_NOERR else { throw netcdfError(path, what(), status) }
+func netcdfCall(_ path: String, _ what: @autoclosure () -> String, _ access: LibraryAccess = .reading, _ call: () -> Int32) throws -> Int32 {
+    let (status, code) = LibraryLock.run { () -> (Int32, Int32) in
+        let status = call()
+        return (status, netcdfSystemErrno(status))
+    }
+    guard status == NC_NOERR else { throw netcdfError(path, what(), status, access, systemErrno: code) }
     return status
 }
 
-/// Maps a netCDF status to the toolkit's error, telling "not NetCDF" apart from "damaged".
-func netcdfError(_ path: String, _ what: String, _ status: Int32) -> NowcastIOError {
+/// The system errno behind a failed netCDF call: the one HDF5 recorded for NetCDF-4 files (netCDF
+/// reports a failed HDF5 create as EACCES whatever the cause), else the status itself when positive
+/// (netCDF returns errno values of classic files as they are); 0 when there is none. Call it under
+/// the library lock, right after the failed call.
+func netcdfSystemErrno(_ status: Int32) -> Int32 {
+    guard status != NC_NOERR else { return 0 }
+    let recorded = LibraryLock.systemErrno
+    return recorded != 0 ? recorded : max(0, status)
+}
+
+/// Maps a netCDF status to the toolkit's error, telling "not NetCDF" apart from "damaged", and
+/// write failures (a `FileError`) from read failures.
+func netcdfError(_ path: String, _ what: String, _ status: Int32, _ access: LibraryAccess = .reading, systemErrno: Int32 = 0) -> Error {
     let message = String(cString: nc_strerror(status))
-    return status == NC_ENOTNC ? .unrecognisedFormat(path: path, detail: message) : .unreadable(path: path, detail: "\(what): \(message)")
+    if access == .reading, status == NC_ENOTNC { return NowcastIOError.unrecognisedFormat(path: path, detail: message) }
+    if systemErrno != 0 || access == .writing {
+        return libraryFailure(path, "\(what) (\(message))", access, library: "netCDF", systemErrno: systemErrno)
+    }
+    return NowcastIOError.unreadable(path: path, detail: "\(what): \(message)")
 }
 
 extension ScalarType {

@@ -1,3 +1,4 @@
+import CHDF5
 import CNetCDF
 import Foundation
 
@@ -36,6 +37,7 @@ public final class NetCDFWriter {
     /// The destination path.
     public var path: String { output.destination }
     private let output: AtomicOutput
+    private let reserve: SpaceReserve
     private let format: Format
     private var ncid: Int32 = -1
     private var open = false
@@ -43,9 +45,11 @@ public final class NetCDFWriter {
     private var dimensionIDs: [String: Int32] = [:]
     private var variableIDs: [String: Int32] = [:]
 
-    /// Creates the temporary file for `path`.
+    /// Creates the temporary file for `path`, with a `SpaceReserve` beside it so that closing the
+    /// file always has room; throws `FileError` when the folder is missing or has no room for it.
     public init(path: String, format: Format = .netcdf4) throws {
         output = try AtomicOutput(destination: path)
+        reserve = try SpaceReserve(beside: path)
         self.format = format
         let mode: Int32
         switch format {
@@ -55,11 +59,16 @@ public final class NetCDFWriter {
         }
         var id: Int32 = 0
         let temporary = output.temporaryPath
-        try netcdfCall(path, "creating \(temporary)") { nc_create(temporary, mode, &id) }
+        do {
+            try netcdfCall(path, "creating \(temporary)", .writing) { nc_create(temporary, mode, &id) }
+        } catch {
+            // netCDF reports any failed HDF5 create as "permission denied": a plain write tells the cause.
+            throw FileError.probingWrite(at: temporary, reportingAs: path) ?? error
+        }
         ncid = id
         open = true
         var old: Int32 = 0
-        try netcdfCall(path, "setting no-fill mode") { nc_set_fill(id, NC_NOFILL, &old) }
+        try netcdfCall(path, "setting no-fill mode", .writing) { nc_set_fill(id, NC_NOFILL, &old) }
     }
 
     deinit { cancel() }
@@ -83,6 +92,10 @@ public final class NetCDFWriter {
         var id: Int32 = 0
         try define("defining variable '\(name)'") { nc_def_var(ncid, name, type.netcdfType, Int32(dimids.count), dimids, &id) }
         variableIDs[name] = id
+        if format == .netcdf4 {
+            // A small chunk cache bounds what the close has to flush (see `SpaceReserve`).
+            try define("sizing the chunk cache of '\(name)'") { nc_set_var_chunk_cache(ncid, id, SpaceReserve.chunkCacheBytes, 521, 0.75) }
+        }
         if storage.chunks != nil || storage.deflateLevel != nil {
             guard format == .netcdf4 else {
                 throw NowcastIOError.invalidOption(path: path, detail: "variable '\(name)': chunking and deflate need the NetCDF-4 format")
@@ -119,7 +132,7 @@ public final class NetCDFWriter {
             throw NowcastIOError.invalidOption(
                 path: path, detail: "variable '\(variable)': \(values.count) values for slab start \(start) count \(count)")
         }
-        try netcdfCall(path, "writing '\(variable)'") {
+        try netcdfCall(path, "writing '\(variable)'", .writing) {
             values.withUnsafeBufferPointer { T.put(ncid, varid, start, count, $0.baseAddress!) }
         }
     }
@@ -128,28 +141,36 @@ public final class NetCDFWriter {
     /// first (e.g. `ChunkSpool.write(into:variable:)`); if it throws, nothing is committed.
     public func finish(beforeCommit: (_ temporaryPath: String) throws -> Void = { _ in }) throws {
         guard open else { return }
-        open = false
-        let id = ncid
-        let status = LibraryLock.run { nc_close(id) }
-        guard status == NC_NOERR else {
-            output.discard()
-            throw NowcastIOError.writeFailed(path: path, detail: String(cString: nc_strerror(status)))
-        }
-        do { try beforeCommit(output.temporaryPath) } catch {
+        do {
+            try close()
+            try beforeCommit(output.temporaryPath)
+            try output.commit()
+        } catch {
             output.discard()
             throw error
         }
-        try output.commit()
     }
 
     /// Abandons the file: closes and removes the temporary file. The destination is untouched.
     public func cancel() {
-        if open {
-            open = false
-            let id = ncid
-            LibraryLock.run { _ = nc_close(id) }
-        }
+        try? close()
         output.discard()
+    }
+
+    /// Closes the file once, with the reserve given back first so that the final flush has room.
+    /// netCDF keeps a file whose close failed open; it is then aborted, which releases it.
+    private func close() throws {
+        guard open else { return }
+        open = false
+        reserve.release()
+        let id = ncid
+        let (status, code) = LibraryLock.run { () -> (Int32, Int32) in
+            let status = nc_close(id)
+            let code = netcdfSystemErrno(status)
+            if status != NC_NOERR { LibraryHealth.recordFailedClose(nc_abort(id) != NC_NOERR) }
+            return (status, code)
+        }
+        guard status == NC_NOERR else { throw netcdfError(path, "closing", status, .writing, systemErrno: code) }
     }
 
     private func currentShape(varid: Int32, ndims: Int) throws -> [Int] {
@@ -164,15 +185,15 @@ public final class NetCDFWriter {
 
     private func define(_ what: String, _ call: () -> Int32) throws {
         if !inDefineMode {
-            try netcdfCall(path, "re-entering define mode") { nc_redef(ncid) }
+            try netcdfCall(path, "re-entering define mode", .writing) { nc_redef(ncid) }
             inDefineMode = true
         }
-        try netcdfCall(path, what, call)
+        try netcdfCall(path, what, .writing, call)
     }
 
     private func endDefinitions() throws {
         guard inDefineMode else { return }
-        try netcdfCall(path, "ending definitions") { nc_enddef(ncid) }
+        try netcdfCall(path, "ending definitions", .writing) { nc_enddef(ncid) }
         inDefineMode = false
     }
 

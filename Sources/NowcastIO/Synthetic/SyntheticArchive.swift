@@ -67,11 +67,7 @@ public struct SyntheticArchive {
     public func write(to folder: String, progress: (Int) -> Void = { _ in }) throws -> [String] {
         guard frames >= 1 else { throw SyntheticRainError("frames \(frames): expected at least 1") }
         guard (0...9).contains(deflateLevel) else { throw SyntheticRainError("deflate level \(deflateLevel): expected 0 to 9") }
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw NowcastIOError.writeFailed(path: folder, detail: "cannot create the folder: \(error.localizedDescription)")
-        }
+        try FileError.createFolder(folder)
         var generator = try SyntheticRain(settings: rain)
         let grid = self.grid
         var paths: [String] = []

@@ -1,4 +1,5 @@
 import Foundation
+import NowcastCore
 
 /// Weight files in the safetensors format: an 8-byte little-endian header length, a JSON header
 /// (`{"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, "__metadata__": {...}}`),
@@ -29,15 +30,7 @@ public enum SafeTensors {
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { file.append(contentsOf: $0) }
         file.append(json)
         for (_, tensor) in tensors { tensor.withUnsafeBufferPointer { file.append(Data(buffer: $0)) } }
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
-        do {
-            try file.write(to: temporary)
-            guard rename(temporary.path, path) == 0 else { throw FormatError(path: path, detail: "rename: \(String(cString: strerror(errno)))") }
-        } catch {
-            unlink(temporary.path)
-            throw error
-        }
+        try AtomicOutput.write(file, to: path)
     }
 
     /// Reads every tensor (F32 only) and the metadata.
