@@ -43,21 +43,23 @@ public struct ModelSpec: Codable, Equatable, Sendable {
     }
 
     /// Why these sizes cannot make a model, naming the key, or nil when they can.
-    public var problem: String? {
+    public var problem: ModelError? {
         switch type {
         case .convlstm, .convgru:
-            if hidden.isEmpty || hidden.contains(where: { $0 < 1 }) { return "model.hidden: expected a list of positive channel counts, got \(hidden)" }
-            if kernel < 1 || kernel % 2 == 0 { return "model.kernel: expected an odd size of at least 1, got \(kernel)" }
+            if hidden.isEmpty || hidden.contains(where: { $0 < 1 }) {
+                return .invalidSetting(key: "model.hidden", expected: "a list of positive channel counts", found: "\(hidden)")
+            }
+            if kernel < 1 || kernel % 2 == 0 { return .invalidSetting(key: "model.kernel", expected: "an odd size of at least 1", found: "\(kernel)") }
         case .unet:
-            if base < 1 { return "model.base: expected at least 1, got \(base)" }
-            if !(1...6).contains(depth) { return "model.depth: expected 1 to 6, got \(depth)" }
+            if base < 1 { return .invalidSetting(key: "model.base", expected: "at least 1", found: "\(base)") }
+            if !(1...6).contains(depth) { return .invalidSetting(key: "model.depth", expected: "1 to 6", found: "\(depth)") }
         }
         return nil
     }
 
     /// A freshly initialised model (seeded) taking `inputFrames` frames to `outputFrames`.
     public func make(inputFrames: Int, outputFrames: Int, seed: UInt64) throws -> SequenceModel {
-        if let problem { throw ModelError(problem) }
+        if let problem { throw problem }
         switch type {
         case .convlstm, .convgru:
             let config = RecurrentConfig(cell: type == .convlstm ? .lstm : .gru, channels: 1, hidden: hidden, kernel: kernel,

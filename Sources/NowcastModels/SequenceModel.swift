@@ -18,7 +18,7 @@ public protocol SequenceModel: NamedParameters {
     /// `[B, inputFrames, 1, H, W]` -> `[B, outputFrames, 1, H, W]`.
     func forecastSequence(_ inputs: Variable) throws -> Variable
     /// Why a grid of `height` x `width` cannot be used, or nil when it can.
-    func gridProblem(height: Int, width: Int) -> String?
+    func gridProblem(height: Int, width: Int) -> ModelError?
 }
 
 extension NamedParameters {
@@ -34,12 +34,12 @@ extension NamedParameters {
         let named = namedVariables
         let expected = Set(named.map(\.name))
         if let extra = tensors.keys.sorted().first(where: { !expected.contains($0) }) {
-            throw ModelError("\(source): tensor '\(extra)' is not a parameter of this model")
+            throw ModelError.weights(path: source, detail: "tensor '\(extra)' is not a parameter of this model")
         }
         let pairs = try named.map { name, variable -> (Variable, Tensor) in
-            guard let tensor = tensors[name] else { throw ModelError("\(source): parameter '\(name)' is missing") }
+            guard let tensor = tensors[name] else { throw ModelError.weights(path: source, detail: "parameter '\(name)' is missing") }
             guard tensor.shape == variable.shape else {
-                throw ModelError("\(source): parameter '\(name)' has shape \(tensor.shape), the model expects \(variable.shape)")
+                throw ModelError.weights(path: source, detail: "parameter '\(name)' has shape \(tensor.shape), the model expects \(variable.shape)")
             }
             return (variable, tensor)
         }
@@ -47,17 +47,13 @@ extension NamedParameters {
     }
 }
 
-/// A model that cannot be built as configured, or weights that do not fit it.
-public struct ModelError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
-
 extension RecurrentNowcaster: SequenceModel {
     public var inputFrames: Int { config.inputFrames }
     public var outputFrames: Int { config.outputFrames }
     public func forecastSequence(_ inputs: Variable) throws -> Variable { try self(inputs) }
-    public func gridProblem(height: Int, width: Int) -> String? { height >= 1 && width >= 1 ? nil : "an empty grid" }
+    public func gridProblem(height: Int, width: Int) -> ModelError? {
+        height >= 1 && width >= 1 ? nil : .gridMismatch(height: height, width: width, detail: "a recurrent model needs a grid of at least 1 x 1")
+    }
 }
 
 /// A U-Net run recursively over `steps` frames, as a sequence model: the `[B, T_in, 1, H, W]` input
@@ -84,10 +80,10 @@ public final class RecursiveUNet: SequenceModel {
         return try network.forecast(frames, steps: outputFrames).reshaped([s[0], outputFrames, 1, s[3], s[4]])
     }
 
-    public func gridProblem(height: Int, width: Int) -> String? {
+    public func gridProblem(height: Int, width: Int) -> ModelError? {
         let scale = 1 << network.config.depth
         return height % scale == 0 && width % scale == 0 ? nil
-            : "a U-Net of depth \(network.config.depth) needs height and width divisible by \(scale), got \(height) x \(width)"
+            : .gridMismatch(height: height, width: width, detail: "a U-Net of depth \(network.config.depth) needs height and width divisible by \(scale)")
     }
 
 }

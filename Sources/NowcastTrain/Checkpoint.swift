@@ -80,12 +80,14 @@ enum Checkpoint {
         try model.load(weights.tensors, source: path("weights.safetensors"))
         let saved = try SafeTensors.read(path("optimizer.safetensors"))
         guard let steps = saved.metadata["steps"].flatMap(Int.init) else {
-            throw ConfigError("\(path("optimizer.safetensors")): no 'steps' in its metadata")
+            throw TrainError.checkpoint(path: folder, detail: "optimizer.safetensors has no 'steps' in its metadata")
         }
         try optimizer.restore(OptimizerState(steps: steps, tensors: saved.tensors.map { ($0.key, $0.value) }), parameters: model.parameters)
-        guard let data = FileManager.default.contents(atPath: path("state.json")) else { throw ConfigError("\(path("state.json")): missing") }
+        guard let data = FileManager.default.contents(atPath: path("state.json")) else {
+            throw TrainError.checkpoint(path: folder, detail: "state.json is missing")
+        }
         do { return try JSONCoding.decoder().decode(TrainerState.self, from: data) } catch {
-            throw ConfigError("\(path("state.json")): not a readable trainer state (\(error))")
+            throw TrainError.checkpoint(path: folder, detail: "state.json is not a readable trainer state (\(oneLine(error)))")
         }
     }
 

@@ -62,10 +62,10 @@ public struct EnsembleArtifact: Codable, Sendable {
             : (folder as NSString).appendingPathComponent("model")
         let path = (model as NSString).appendingPathComponent("manifest.json")
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError("\(folder): not a trained model (no manifest.json in it or in its model/ folder)")
+            throw TrainError.model(path: folder, detail: "not a trained model (no manifest.json in it or in its model/ folder)")
         }
         do { return (try JSONCoding.decoder().decode(EnsembleArtifact.self, from: data), model) } catch {
-            throw ConfigError("\(path): not a readable model manifest (\(error))")
+            throw TrainError.model(path: path, detail: "not a readable model manifest (\(oneLine(error)))")
         }
     }
 
@@ -85,7 +85,8 @@ public struct EnsembleArtifact: Codable, Sendable {
     public func forecast(_ frames: [[Float]], models: [SequenceModel]) throws -> [[[Float]]] {
         let plane = data.ny * data.nx
         guard frames.count == data.inputFrames, frames.allSatisfy({ $0.count == plane }) else {
-            throw ConfigError("forecast: expected \(data.inputFrames) frames of \(data.ny) x \(data.nx) values, got \(frames.count) of \(frames.map(\.count))")
+            throw TrainError.forecastInput(expected: "\(data.inputFrames) frames of \(data.ny) x \(data.nx) values",
+                                           found: "\(frames.count) of \(frames.map(\.count))")
         }
         var inputs = frames.flatMap { $0 }
         inputs.withUnsafeMutableBufferPointer { data.transforms.forward($0) }

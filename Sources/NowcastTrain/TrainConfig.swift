@@ -199,36 +199,40 @@ public struct TrainConfig: Codable, Equatable, Sendable {
 
     /// Checks every value; errors name the key.
     public func validate() throws {
-        guard !store.isEmpty else { throw ConfigError("store: expected the folder of a sample store (nowcast convert's output)") }
-        guard !output.isEmpty else { throw ConfigError("output: expected the run folder") }
-        guard members >= 1 else { throw ConfigError("members: expected at least 1, got \(members)") }
-        guard batchSize >= 1 else { throw ConfigError("batch_size: expected at least 1, got \(batchSize)") }
-        guard shuffleBuffer >= 0 else { throw ConfigError("shuffle_buffer: expected 0 or more, got \(shuffleBuffer)") }
-        guard steps >= 0 else { throw ConfigError("steps: expected 0 (use epochs) or more, got \(steps)") }
-        guard steps > 0 || epochs >= 1 else { throw ConfigError("epochs: expected at least 1 when steps is 0, got \(epochs)") }
-        if let problem = model.problem { throw ConfigError(problem) }
-        guard optimizer.learningRate > 0, optimizer.learningRate.isFinite else {
-            throw ConfigError("optimizer.learning_rate: expected a positive number, got \(optimizer.learningRate)")
+        func require(_ ok: Bool, _ key: String, _ expected: String, _ found: Any) throws {
+            guard ok else { throw TrainError.invalidSetting(key: key, expected: expected, found: "\(found)") }
         }
-        guard optimizer.weightDecay >= 0 else { throw ConfigError("optimizer.weight_decay: expected 0 or more, got \(optimizer.weightDecay)") }
-        guard (0..<1).contains(optimizer.momentum) else { throw ConfigError("optimizer.momentum: expected 0 to below 1, got \(optimizer.momentum)") }
-        guard schedule.warmupSteps >= 0 else { throw ConfigError("schedule.warmup_steps: expected 0 or more, got \(schedule.warmupSteps)") }
-        guard schedule.every >= 1 else { throw ConfigError("schedule.every: expected at least 1, got \(schedule.every)") }
-        guard schedule.factor > 0 else { throw ConfigError("schedule.factor: expected a positive number, got \(schedule.factor)") }
-        guard schedule.minimumRate >= 0 else { throw ConfigError("schedule.minimum_rate: expected 0 or more, got \(schedule.minimumRate)") }
-        guard clipNorm >= 0 else { throw ConfigError("clip_norm: expected 0 (off) or a positive norm, got \(clipNorm)") }
-        guard logEvery >= 1 else { throw ConfigError("log_every: expected at least 1, got \(logEvery)") }
-        guard validation.every >= 0 else { throw ConfigError("validation.every: expected 0 (only at the end) or more, got \(validation.every)") }
-        guard validation.maxBatches >= 0 else { throw ConfigError("validation.max_batches: expected 0 (all) or more, got \(validation.maxBatches)") }
-        guard validation.patience >= 0 else { throw ConfigError("validation.patience: expected 0 (off) or more, got \(validation.patience)") }
+        try require(!store.isEmpty, "store", "the folder of a sample store (nowcast convert's output)", "nothing")
+        try require(!output.isEmpty, "output", "the run folder", "nothing")
+        try require(members >= 1, "members", "at least 1", members)
+        try require(batchSize >= 1, "batch_size", "at least 1", batchSize)
+        try require(shuffleBuffer >= 0, "shuffle_buffer", "0 or more", shuffleBuffer)
+        try require(steps >= 0, "steps", "0 (use epochs) or more", steps)
+        try require(steps > 0 || epochs >= 1, "epochs", "at least 1 when steps is 0", epochs)
+        if let problem = model.problem { throw problem }
+        try require(optimizer.learningRate > 0 && optimizer.learningRate.isFinite, "optimizer.learning_rate", "a positive number",
+                    optimizer.learningRate)
+        try require(optimizer.weightDecay >= 0 && optimizer.weightDecay.isFinite, "optimizer.weight_decay", "0 or more", optimizer.weightDecay)
+        try require((0..<1).contains(optimizer.momentum), "optimizer.momentum", "0 to below 1", optimizer.momentum)
+        try require(schedule.warmupSteps >= 0, "schedule.warmup_steps", "0 or more", schedule.warmupSteps)
+        try require(schedule.every >= 1, "schedule.every", "at least 1", schedule.every)
+        try require(schedule.factor > 0 && schedule.factor.isFinite, "schedule.factor", "a positive number", schedule.factor)
+        try require(schedule.minimumRate >= 0 && schedule.minimumRate.isFinite, "schedule.minimum_rate", "0 or more", schedule.minimumRate)
+        try require(clipNorm >= 0 && clipNorm.isFinite, "clip_norm", "0 (off) or a positive norm", clipNorm)
+        try require(logEvery >= 1, "log_every", "at least 1", logEvery)
+        try require(validation.every >= 0, "validation.every", "0 (only at the end) or more", validation.every)
+        try require(validation.maxBatches >= 0, "validation.max_batches", "0 (all) or more", validation.maxBatches)
+        try require(validation.patience >= 0, "validation.patience", "0 (off) or more", validation.patience)
+        try require(validation.thresholds.allSatisfy(\.isFinite), "validation.thresholds", "finite numbers", validation.thresholds)
         _ = try selectionScore()
-        guard checkpoint.every >= 0 else { throw ConfigError("checkpoint.every: expected 0 or more, got \(checkpoint.every)") }
-        guard checkpoint.keep >= 1 else { throw ConfigError("checkpoint.keep: expected at least 1, got \(checkpoint.keep)") }
+        try require(checkpoint.every >= 0, "checkpoint.every", "0 or more", checkpoint.every)
+        try require(checkpoint.keep >= 1, "checkpoint.keep", "at least 1", checkpoint.keep)
         if loss == .weightedMSE || loss == .weightedMAE {
             let w = lossWeights
-            guard w.weights.count == w.thresholds.count + 1, zip(w.thresholds, w.thresholds.dropFirst()).allSatisfy({ $0 < $1 }) else {
-                throw ConfigError("loss_weights: expected increasing thresholds and one more weight than thresholds")
-            }
+            try require(w.weights.count == w.thresholds.count + 1 && zip(w.thresholds, w.thresholds.dropFirst()).allSatisfy({ $0 < $1 })
+                            && w.weights.allSatisfy(\.isFinite) && w.thresholds.allSatisfy(\.isFinite),
+                        "loss_weights", "increasing finite thresholds and one more finite weight than thresholds",
+                        "thresholds \(w.thresholds), weights \(w.weights)")
         }
     }
 
@@ -258,7 +262,8 @@ public enum SelectionScore: Equatable, Sendable, CustomStringConvertible {
         default:
             let parts = text.split(separator: ":")
             guard parts.count == 2, parts[0] == "csi", let value = Double(parts[1]), let index = thresholds.firstIndex(of: value) else {
-                throw ConfigError("validation.score '\(text)': expected loss, mae, rmse or csi:T with T one of validation.thresholds \(thresholds)")
+                throw TrainError.invalidSetting(key: "validation.score", expected: "loss, mae, rmse or csi:T with T one of validation.thresholds \(thresholds)",
+                                                found: "'\(text)'")
             }
             self = .criticalSuccessIndex(thresholdIndex: index, threshold: value)
         }

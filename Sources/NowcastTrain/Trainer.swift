@@ -36,19 +36,6 @@ public struct MemberResult: Codable, Sendable {
     public var validation: ValidationReport?
 }
 
-/// A non-finite loss, gradient or weight: the run stops, the checkpoints written so far stay.
-public struct NonFiniteError: Error, CustomStringConvertible {
-    public let member: Int
-    public let step: Int
-    public let quantity: String
-    public let lastCheckpoint: String?
-    public var description: String {
-        "member \(member), step \(step): the \(quantity) is not finite (NaN or infinite); training stopped. "
-            + (lastCheckpoint.map { "The last good checkpoint is \($0)." } ?? "No checkpoint had been written.")
-            + " Lower optimizer.learning_rate or set clip_norm."
-    }
-}
-
 /// Trains one member of a run: streams batches, steps the optimiser, validates, writes checkpoints,
 /// resumes exactly from the latest one.
 public final class Trainer {
@@ -86,7 +73,7 @@ public final class Trainer {
         let layout = store.manifest.layout
         let seed = config.seed &+ UInt64(member)
         model = try config.model.make(inputFrames: layout.inputs, outputFrames: layout.targets, seed: seed)
-        if let problem = model.gridProblem(height: layout.ny, width: layout.nx) { throw ConfigError("model: \(problem) (store \(store.folder))") }
+        if let problem = model.gridProblem(height: layout.ny, width: layout.nx) { throw problem }
         optimizer = Self.optimizer(config.optimizer)
         stream = try BatchStream(store: store, options: BatchStreamOptions(split: .train, batchSize: config.batchSize,
                                                                           shuffleBuffer: config.shuffleBuffer, seed: seed))
@@ -158,11 +145,11 @@ public final class Trainer {
             parameters.forEach { $0.zeroGrad() }
             let value = try loss(try model.forecastSequence(Variable(tensors.inputs)), tensors)
             let lossValue = Double(value.value.scalar ?? .nan)
-            guard lossValue.isFinite else { throw NonFiniteError(member: member, step: state.step + 1, quantity: "loss", lastCheckpoint: lastCheckpoint) }
+            guard lossValue.isFinite else { throw TrainError.nonFinite(member: member, step: state.step + 1, quantity: "loss", lastCheckpoint: lastCheckpoint) }
             try value.backward()
             let norm = clipGradients(parameters, maxNorm: config.clipNorm > 0 ? config.clipNorm : .infinity)
             guard norm.isFinite else {
-                throw NonFiniteError(member: member, step: state.step + 1, quantity: "gradient norm", lastCheckpoint: lastCheckpoint)
+                throw TrainError.nonFinite(member: member, step: state.step + 1, quantity: "gradient norm", lastCheckpoint: lastCheckpoint)
             }
             try optimizer.step(parameters)
             state.step += 1
@@ -210,7 +197,7 @@ public final class Trainer {
             let periodic = config.checkpoint.every > 0 && state.step % config.checkpoint.every == 0
             if periodic || improved || state.step == totalSteps || state.stoppedEarly {
                 guard parameters.allSatisfy({ $0.value.withUnsafeBufferPointer { $0.allSatisfy(\.isFinite) } }) else {
-                    throw NonFiniteError(member: member, step: state.step, quantity: "weights", lastCheckpoint: lastCheckpoint)
+                    throw TrainError.nonFinite(member: member, step: state.step, quantity: "weights", lastCheckpoint: lastCheckpoint)
                 }
                 lastCheckpoint = try Checkpoint.write(in: folder, state: state, model: model, optimizer: optimizer, config: config,
                                                       transforms: store.manifest.transforms)

@@ -28,10 +28,10 @@ public final class TrainingRun {
         self.config = config
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: config.store, isDirectory: &isFolder), isFolder.boolValue else {
-            throw ConfigError("store: \(config.store) does not exist (expected the folder nowcast convert wrote)")
+            throw TrainError.store(path: config.store, detail: "does not exist (expected the folder nowcast convert wrote)")
         }
         store = try SampleStore(folder: config.store)
-        guard store.sampleCount(.train) > 0 else { throw ConfigError("store: \(config.store) has no training samples") }
+        guard store.sampleCount(.train) > 0 else { throw TrainError.store(path: config.store, detail: "has no training samples") }
     }
 
     private var configPath: String { (config.output as NSString).appendingPathComponent("config.json") }
@@ -66,17 +66,17 @@ public final class TrainingRun {
         let saved = FileManager.default.contents(atPath: configPath)
         if let saved {
             guard resume else {
-                throw ConfigError("output: \(config.output) already holds a training run; pass --resume to continue it, or choose another folder")
+                throw TrainError.runFolder(path: config.output, detail: "already holds a training run; pass --resume to continue it, or choose another folder")
             }
             let current = try JSONCoding.encode(config)
             if let difference = Self.firstDifference(saved, current) {
-                throw ConfigError("\(configPath): the run was started with a different '\(difference)'; resuming needs the same config")
+                throw TrainError.runFolder(path: config.output, detail: "the run was started with a different '\(difference)'; resuming needs the same config")
             }
             return
         }
         try FileError.createFolder(config.output)
         if !resume, let contents = try? FileManager.default.contentsOfDirectory(atPath: config.output), !contents.isEmpty {
-            throw ConfigError("output: \(config.output) is not empty; choose a new or empty folder for the run")
+            throw TrainError.runFolder(path: config.output, detail: "is not empty; choose a new or empty folder for the run")
         }
         try JSONCoding.write(config, to: configPath)
     }
@@ -110,7 +110,7 @@ public final class TrainingRun {
             let contract = EnsembleArtifact.DataContract(
                 inputFrames: manifest.layout.inputs, outputFrames: manifest.layout.targets, ny: manifest.layout.ny, nx: manifest.layout.nx,
                 transforms: manifest.transforms, missingInput: Trainer.noRainValue(manifest.transforms), stepSeconds: manifest.stepSeconds,
-                variable: manifest.config.variable, quantity: manifest.quantity, units: manifest.units, coarsen: window.coarsen,
+                variable: manifest.config.field.variable, quantity: manifest.quantity, units: manifest.units, coarsen: window.coarsen,
                 patchSize: window.patchSize, grid: manifest.grid)
             let artifact = EnsembleArtifact(model: config.model, members: members, data: contract, training: config,
                                             score: try config.selectionScore().description)

@@ -38,7 +38,8 @@ public struct LeadTimeScores: Codable, Equatable, Sendable {
     /// the lead time is not scored.
     public mutating func add(forecast: UnsafeBufferPointer<Float>, observed: UnsafeBufferPointer<Float>, lead: Int) throws {
         guard forecast.count == observed.count, counts.indices.contains(lead) else {
-            throw ScoreError("LeadTimeScores.add: forecast of \(forecast.count) and observation of \(observed.count) values at lead \(lead) of \(leadTimes)")
+            throw ScoreError.mismatch(operation: "LeadTimeScores.add", expected: "a forecast and an observation of one size at a lead below \(leadTimes)",
+                                      found: "\(forecast.count) and \(observed.count) values at lead \(lead)")
         }
         var n = 0, absolute = 0.0, squared = 0.0
         var h = [Int](repeating: 0, count: thresholds.count), m = h, f = h
@@ -68,7 +69,8 @@ public struct LeadTimeScores: Codable, Equatable, Sendable {
     /// Adds another accumulator's counts; throws unless it has the same lead times and thresholds.
     public mutating func merge(_ other: LeadTimeScores) throws {
         guard other.thresholds == thresholds, other.leadTimes == leadTimes else {
-            throw ScoreError("LeadTimeScores.merge: \(other.leadTimes) lead times at \(other.thresholds) into \(leadTimes) at \(thresholds)")
+            throw ScoreError.mismatch(operation: "LeadTimeScores.merge", expected: "\(leadTimes) lead times at thresholds \(thresholds)",
+                                      found: "\(other.leadTimes) at \(other.thresholds)")
         }
         for t in counts.indices {
             counts[t] += other.counts[t]
@@ -116,7 +118,13 @@ public struct LeadTimeScores: Codable, Equatable, Sendable {
 }
 
 /// Scores that cannot be combined as asked.
-public struct ScoreError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+public enum ScoreError: Error, Equatable, CustomStringConvertible {
+    /// Fields or accumulators that do not fit together.
+    case mismatch(operation: String, expected: String, found: String)
+
+    public var description: String {
+        switch self {
+        case let .mismatch(operation, expected, found): return "\(operation): expected \(expected), got \(found)"
+        }
+    }
 }

@@ -11,14 +11,7 @@ struct ConvertOptions: ParsableArguments {
     @Option(name: .customLong("input"), help: "A file, folder or glob pattern (repeatable): inputs.")
     var inputs: [String] = []
 
-    @Option(help: "NetCDF variable: variable.")
-    var variable: String?
-
-    @Option(help: "ODIM quantity: quantity.")
-    var quantity: String?
-
-    @Option(help: "Valid time from file names, strftime style: time_from_filename.")
-    var timeFromFilename: String?
+    @OptionGroup var field: FieldOptions
 
     @Option(name: .customLong("transform"), help: "A transform, in order (repeatable): rate:MIN, clip:T:BELOW[:MAX], dbr:T:ZERO, log:EPS, boxcox:L:EPS, zscore, minmax.")
     var transforms: [String] = []
@@ -84,9 +77,7 @@ struct ConvertOptions: ParsableArguments {
     func resolved() throws -> ConvertConfig {
         var c = try config.map(ConvertConfig.load) ?? ConvertConfig()
         if !inputs.isEmpty { c.inputs = inputs }
-        if let variable { c.variable = variable }
-        if let quantity { c.quantity = quantity }
-        if let timeFromFilename { c.timeFromFilename = timeFromFilename }
+        try field.apply(to: &c.field)
         if !transforms.isEmpty { c.transforms = transforms }
         if let tIn { c.window.inputs = tIn }
         if let tOut { c.window.targets = tOut }
@@ -99,7 +90,7 @@ struct ConvertOptions: ParsableArguments {
         if let wetThreshold { c.filters.wetThreshold = wetThreshold }
         if let wetFrames {
             guard let frames = WindowFilters.Frames(rawValue: wetFrames) else {
-                throw ConfigError("--wet-frames '\(wetFrames)': expected inputs, targets or both")
+                throw ValidationError("--wet-frames '\(wetFrames)': expected inputs, targets or both")
             }
             c.filters.wetFrames = frames
         }

@@ -37,16 +37,20 @@ struct Inspect: ParsableCommand {
         row("contents", r.members.map { "\($0.name)(\($0.dimensions.joined(separator: ", "))) \($0.type)" }.joined(separator: "; "))
         row("field", "\(r.field): \(r.quantity) [\(r.units)]")
         row("decoding", r.decoding)
+        row("time", "from \(r.timeSource)")
         row("grid", r.grid.summary)
-        if let projection = r.grid.projection { row("projection", projection) }
+        if let projection = r.grid.projection { row("projection", projection + (r.grid.projectionSource.map { " (from \($0))" } ?? "")) }
         if let mapping = r.grid.gridMapping { row("mapping", "\(mapping.variableName): \(mapping.name ?? "?")") }
+        for warning in r.warnings { row("warning", warning) }
         row("frames", "\(r.frames.count)")
         guard !brief else { return lines.joined(separator: "\n") }
-        lines.append("  valid time (UTC)            min        max       mean   missing      zero")
+        let nonFinite = r.frames.contains { $0.nonFinite > 0 }
+        lines.append("  valid time (UTC)            min        max       mean   missing      zero" + (nonFinite ? "  non-finite" : ""))
         for f in r.frames {
             func number(_ v: Double?) -> String { (v.map { String(format: "%.3f", $0) } ?? "-").leftPadded(10) }
             lines.append("  \(f.validTime.padding(toLength: 22, withPad: " ", startingAt: 0))\(number(f.min)) \(number(f.max)) \(number(f.mean))"
-                + " \(String(format: "%9.4f", f.missingFraction)) \(String(format: "%9.4f", f.zeroFraction))")
+                + " \(String(format: "%9.4f", f.missingFraction)) \(String(format: "%9.4f", f.zeroFraction))"
+                + (nonFinite ? String(f.nonFinite).leftPadded(12) : ""))
         }
         return lines.joined(separator: "\n")
     }

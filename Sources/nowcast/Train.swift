@@ -163,7 +163,7 @@ struct TrainOptions: ParsableArguments {
     /// A comma-separated list of numbers.
     private static func list<T: LosslessStringConvertible>(_ text: String, flag: String, example: String) throws -> [T] {
         let values = text.split(separator: ",").map { T(String($0).trimmingCharacters(in: .whitespaces)) }
-        guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else { throw ConfigError("\(flag) '\(text)': expected numbers such as \(example)") }
+        guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else { throw ValidationError("\(flag) '\(text)': expected numbers such as \(example)") }
         return values.compactMap { $0 }
     }
 }

@@ -219,9 +219,9 @@ final class ConvertCommandTests: XCTestCase {
             (["convert", "--config", dir + "/bad.yaml"], ["bad.yaml", "window.horizon"]),
             (["convert", "--input", dir + "/nothing", "-o", dir + "/s"], ["nothing", "no such file"]),
             (["convert", "--input", dir + "/archive", "-o", dir + "/s", "--t-in", "10", "--t-out", "5"], ["15 frames", "longer than the series of 12"]),
-            (["convert", "--input", dir + "/archive", "-o", dir + "/s", "--transform", "cube"], ["unknown transform 'cube'"]),
+            (["convert", "--input", dir + "/archive", "-o", dir + "/s", "--transform", "cube"], ["transforms", "known transform", "'cube'"]),
             (["convert", "--config", dir + "/absent.yaml"], ["absent.yaml", "no such config file"]),
-            (["convert", "--input", dir + "/empty", "-o", dir + "/s"], ["inputs", "no files selected"]),
+            (["convert", "--input", dir + "/empty", "-o", dir + "/s"], ["inputs", "no field files"]),
         ] {
             let result = try run(arguments)
             XCTAssertEqual(result.status, 1, "\(arguments)")

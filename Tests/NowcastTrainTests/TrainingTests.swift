@@ -113,13 +113,13 @@ final class TrainingTests: XCTestCase {
         config.checkpoint.every = 1
         config.validation.every = 0
         XCTAssertThrowsError(try TrainingRun(config: config).run(resume: false)) { error in
-            guard let error = error as? NonFiniteError else { return XCTFail("\(error)") }
-            XCTAssertGreaterThan(error.step, 1)
-            XCTAssertTrue(error.description.contains("step \(error.step)"), error.description)
-            XCTAssertFalse(error.description.contains("\n"))
+            guard case let .nonFinite(_, step, _, lastCheckpoint)? = error as? TrainError else { return XCTFail("\(error)") }
+            XCTAssertGreaterThan(step, 1)
+            XCTAssertTrue("\(error)".contains("step \(step)"), "\(error)")
+            XCTAssertFalse("\(error)".contains("\n"))
             // The last checkpoint is whole, loads, and holds finite weights from before the failure.
-            guard let last = error.lastCheckpoint else { return XCTFail("a checkpoint should have been written") }
-            XCTAssertTrue(last.hasSuffix(Checkpoint.folderName(step: error.step - 1)), last)
+            guard let last = lastCheckpoint else { return XCTFail("a checkpoint should have been written") }
+            XCTAssertTrue(last.hasSuffix(Checkpoint.folderName(step: step - 1)), last)
             let weights = try? SafeTensors.read(last + "/weights.safetensors")
             XCTAssertEqual(weights?.tensors.values.allSatisfy { $0.scalars.allSatisfy(\.isFinite) }, true)
         }
@@ -138,10 +138,10 @@ final class TrainingTests: XCTestCase {
             try? weight.assign(Tensor(shape: weight.shape, repeating: .nan))
         }
         XCTAssertThrowsError(try trainer.run(resume: false)) { error in
-            guard let error = error as? NonFiniteError else { return XCTFail("\(error)") }
-            XCTAssertEqual(error.step, 3)
-            XCTAssertEqual(error.quantity, "weights")
-            XCTAssertTrue(error.lastCheckpoint?.hasSuffix(Checkpoint.folderName(step: 2)) ?? false, "\(error)")
+            guard case let .nonFinite(_, step, quantity, lastCheckpoint)? = error as? TrainError else { return XCTFail("\(error)") }
+            XCTAssertEqual(step, 3)
+            XCTAssertEqual(quantity, "weights")
+            XCTAssertTrue(lastCheckpoint?.hasSuffix(Checkpoint.folderName(step: 2)) ?? false, "\(error)")
         }
         XCTAssertEqual(Checkpoint.list(in: trainer.folder).map(\.step), [1, 2], "nothing written after the injection")
         // Resuming continues from the intact checkpoint of step 2.

@@ -3,7 +3,7 @@ import NowcastCore
 import Yams
 
 /// Reading YAML or JSON configuration files into `Decodable` structs: unknown keys, wrong types and
-/// bad syntax become one `ConfigError` line naming the file and the key.
+/// bad syntax become one `NowcastDataError.configFile` line naming the file and the key.
 public enum ConfigFile {
     /// Decodes `text`; `knownKeys` maps a section (`""` for the top level, `"model"` for a nested
     /// mapping) to the keys it may hold. A key that has an entry of its own is a nested section.
@@ -11,20 +11,23 @@ public enum ConfigFile {
                                            knownKeys: [String: Set<String>]) throws -> T {
         let tree: Any?
         do { tree = try Yams.load(yaml: text) } catch {
-            throw ConfigError("\(source): not valid YAML or JSON (\(oneLine(error)))")
+            throw NowcastDataError.configFile(path: source, detail: "not valid YAML or JSON (\(oneLine(error)))")
         }
-        guard let root = tree as? [String: Any] else { throw ConfigError("\(source): expected a mapping of keys at the top level") }
+        guard let root = tree as? [String: Any] else {
+            throw NowcastDataError.configFile(path: source, detail: "expected a mapping of keys at the top level")
+        }
         try checkKeys(root, section: "", source: source, knownKeys: knownKeys)
         do {
             return try YAMLDecoder().decode(T.self, from: text)
         } catch let error as DecodingError {
-            throw ConfigError("\(source): \(describe(error))")
+            throw NowcastDataError.configFile(path: source, detail: describe(error))
         }
     }
 
     /// Reads and decodes a config file.
     public static func load<T: Decodable>(_ type: T.Type, path: String, knownKeys: [String: Set<String>]) throws -> T {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError("\(path): no such config file") }
+        guard FileManager.default.fileExists(atPath: path) else { throw NowcastDataError.configFile(path: path, detail: "no such config file") }
+        let data = try FileError.wrapping(.read, path) { try Data(contentsOf: URL(fileURLWithPath: path)) }
         return try decode(type, from: String(decoding: data, as: UTF8.self), source: path, knownKeys: knownKeys)
     }
 
@@ -33,10 +36,13 @@ public enum ConfigFile {
         for key in mapping.keys.sorted() {
             let path = section.isEmpty ? key : "\(section).\(key)"
             guard known.contains(key) else {
-                throw ConfigError("\(source): unknown key '\(path)'; known keys\(section.isEmpty ? "" : " of '\(section)'"): \(known.sorted().joined(separator: ", "))")
+                throw NowcastDataError.configFile(path: source, detail: "unknown key '\(path)'; known keys\(section.isEmpty ? "" : " of '\(section)'"): "
+                    + known.sorted().joined(separator: ", "))
             }
             if knownKeys[path] != nil {
-                guard let nested = mapping[key] as? [String: Any] else { throw ConfigError("\(source): key '\(path)' must be a mapping") }
+                guard let nested = mapping[key] as? [String: Any] else {
+                    throw NowcastDataError.configFile(path: source, detail: "key '\(path)' must be a mapping")
+                }
                 try checkKeys(nested, section: path, source: source, knownKeys: knownKeys)
             }
         }

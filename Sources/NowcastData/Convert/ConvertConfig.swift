@@ -6,12 +6,9 @@ import NowcastIO
 public struct ConvertConfig: Codable, Equatable, Sendable {
     /// Files, folders (searched recursively) and glob patterns.
     public var inputs: [String] = []
-    /// NetCDF variable to read; default: the one field variable.
-    public var variable: String?
-    /// ODIM quantity to read; default RATE, ACRR or DBZH.
-    public var quantity: String?
-    /// Valid times from file names with this strftime pattern, for files that carry none.
-    public var timeFromFilename: String?
+    /// What to read from each file (variable, quantity, generic HDF5 dataset and calibration, time
+    /// sources), under the same flat keys as the flags: `variable`, `quantity`, `dataset`, `gain`, ...
+    public var field = FieldReadOptions()
     /// Transforms in the compact form (`rate:10`, `dbr:0.1:-15`, `zscore`, ...), applied in order.
     public var transforms: [String] = []
     /// Window shape.
@@ -34,17 +31,15 @@ public struct ConvertConfig: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case inputs, variable, quantity, transforms, window, filters, split, output, strict
-        case timeFromFilename = "time_from_filename", shardSize = "shard_size", packInt16 = "pack_int16", deflateLevel = "deflate_level"
+        case inputs, transforms, window, filters, split, output, strict
+        case shardSize = "shard_size", packInt16 = "pack_int16", deflateLevel = "deflate_level"
     }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = ConvertConfig()
         inputs = try c.decodeIfPresent([String].self, forKey: .inputs) ?? defaults.inputs
-        variable = try c.decodeIfPresent(String.self, forKey: .variable)
-        quantity = try c.decodeIfPresent(String.self, forKey: .quantity)
-        timeFromFilename = try c.decodeIfPresent(String.self, forKey: .timeFromFilename)
+        field = try FieldReadOptions(from: decoder)
         transforms = try c.decodeIfPresent([String].self, forKey: .transforms) ?? defaults.transforms
         window = try c.decodeIfPresent(WindowSpec.self, forKey: .window) ?? defaults.window
         filters = try c.decodeIfPresent(WindowFilters.self, forKey: .filters) ?? defaults.filters
@@ -56,9 +51,24 @@ public struct ConvertConfig: Codable, Equatable, Sendable {
         strict = try c.decodeIfPresent(Bool.self, forKey: .strict) ?? defaults.strict
     }
 
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(inputs, forKey: .inputs)
+        try field.encode(to: encoder)
+        try c.encode(transforms, forKey: .transforms)
+        try c.encode(window, forKey: .window)
+        try c.encode(filters, forKey: .filters)
+        try c.encode(split, forKey: .split)
+        try c.encode(output, forKey: .output)
+        try c.encode(shardSize, forKey: .shardSize)
+        try c.encode(packInt16, forKey: .packInt16)
+        try c.encode(deflateLevel, forKey: .deflateLevel)
+        try c.encode(strict, forKey: .strict)
+    }
+
     /// The keys a config file may hold, nested sections as `section.key`.
     static let knownKeys: [String: Set<String>] = [
-        "": Set(CodingKeys.allCases.map(\.rawValue)),
+        "": Set(CodingKeys.allCases.map(\.rawValue)).union(FieldReadOptions.CodingKeys.allCases.map(\.rawValue)),
         "window": ["inputs", "targets", "stride", "patch_size", "patch_stride", "coarsen"],
         "filters": ["max_missing_fraction", "min_wet_fraction", "wet_threshold", "wet_frames"],
         "split": ["block_hours", "validation", "test", "seed"],
@@ -76,31 +86,21 @@ public struct ConvertConfig: Codable, Equatable, Sendable {
 
     /// Checks every value; errors name the key.
     public func validate() throws {
-        guard !inputs.isEmpty else { throw ConfigError("inputs: expected at least one file, folder or pattern") }
-        guard !output.isEmpty else { throw ConfigError("output: expected the folder of the store") }
-        guard shardSize >= 1 else { throw ConfigError("shard_size: expected at least 1, got \(shardSize)") }
-        guard (0...9).contains(deflateLevel) else { throw ConfigError("deflate_level: expected 0 to 9, got \(deflateLevel)") }
+        guard !inputs.isEmpty else { throw NowcastDataError.invalidSetting(key: "inputs", expected: "at least one file, folder or pattern", found: "none") }
+        guard !output.isEmpty else { throw NowcastDataError.invalidSetting(key: "output", expected: "the folder of the store", found: "nothing") }
+        guard shardSize >= 1 else { throw NowcastDataError.invalidSetting(key: "shard_size", expected: "at least 1", found: "\(shardSize)") }
+        guard (0...9).contains(deflateLevel) else { throw NowcastDataError.invalidSetting(key: "deflate_level", expected: "0 to 9", found: "\(deflateLevel)") }
+        try window.check()
         _ = try transformChain()
         try filters.validate()
         try split.validate()
-        if let pattern = timeFromFilename { _ = try readPattern(pattern) }
     }
 
     /// The transform chain the config names (unfitted).
     public func transformChain() throws -> TransformChain {
-        TransformChain(try transforms.map { text in
-            do { return try Transform(parsing: text) } catch let error as ConfigError { throw ConfigError("transforms: \(error.description)") }
-        })
+        TransformChain(try transforms.map { try Transform(parsing: $0) })
     }
 
-    /// How frames are read.
-    public func readOptions() throws -> FieldReadOptions {
-        FieldReadOptions(variable: variable, quantity: quantity, timeFromFileName: try timeFromFilename.map(readPattern))
-    }
-
-    private func readPattern(_ text: String) throws -> TimePattern {
-        do { return try TimePattern(text) } catch { throw ConfigError("time_from_filename: \(error)") }
-    }
 }
 
 extension WindowSpec {

@@ -24,7 +24,7 @@ public final class Converter {
     public func run() throws -> Manifest {
         try config.validate()
         let files = try ArchiveListing.files(config.inputs)
-        let series = try FrameSeries(files: files, options: try config.readOptions(), strict: config.strict) { [progress] in
+        let series = try FrameSeries(files: files, options: config.field, strict: config.strict) { [progress] in
             progress(.indexing, $0, $1)
         }
         for skipped in series.report.skipped { log("warning: skipped \(skipped)") }
@@ -36,7 +36,7 @@ public final class Converter {
         let manifestPath = (output as NSString).appendingPathComponent("manifest.json")
         if let existing = try? Manifest.load(from: output) {
             guard existing.config == config else {
-                throw ConfigError("output '\(output)' holds a store made with another configuration; choose another folder")
+                throw NowcastDataError.output(path: output, detail: "holds a store made with another configuration; choose another folder")
             }
             log("\(output): already converted with this configuration; nothing to do")
             return existing
@@ -49,7 +49,7 @@ public final class Converter {
             log("resuming: \(saved.ranges) shard ranges done, from window \(saved.nextWindow) of \(plan.windows.count)")
         } else {
             guard try FileManager.default.contentsOfDirectory(atPath: output).filter({ !$0.hasPrefix(".") }).isEmpty else {
-                throw ConfigError("output '\(output)' is not empty and holds no unfinished conversion of this configuration; choose an empty folder")
+                throw NowcastDataError.output(path: output, detail: "is not empty and holds no unfinished conversion of this configuration; choose an empty folder")
             }
             let (chain, statistics, packing) = try fit(series: series, plan: plan)
             var counts = Manifest.Counts()
@@ -84,14 +84,14 @@ public final class Converter {
     /// first fitted step sees (or of the chain's output when no step needs fitting), on the training split.
     public func statistics() throws -> (chain: TransformChain, statistics: RunningStatistics, frames: Int) {
         try config.validate()
-        let series = try FrameSeries(files: try ArchiveListing.files(config.inputs), options: try config.readOptions(), strict: config.strict) {
+        let series = try FrameSeries(files: try ArchiveListing.files(config.inputs), options: config.field, strict: config.strict) {
             [progress] in progress(.indexing, $0, $1)
         }
         try config.window.validate(ny: series.grid.ny, nx: series.grid.nx)
         let plan = try WindowPlan(series: series, spec: config.window, split: config.split)
         var chain = try config.transformChain()
         let frames = trainingFrames(plan)
-        guard !frames.isEmpty else { throw ConfigError("split: no training windows; lower split.validation/split.test or use more data") }
+        guard !frames.isEmpty else { throw NowcastDataError.emptyStore(detail: "no training windows: lower split.validation/split.test or use more data") }
         if chain.needsFitting {
             let (fitted, statistics, _) = try fit(series: series, plan: plan)
             return (fitted, statistics ?? RunningStatistics(), frames.count)
@@ -118,7 +118,7 @@ public final class Converter {
         var chain = try config.transformChain()
         let frames = trainingFrames(plan)
         guard !chain.needsFitting && !config.packInt16 || !frames.isEmpty else {
-            throw ConfigError("split: no training windows to fit the transforms on; lower split.validation/split.test or use more data")
+            throw NowcastDataError.emptyStore(detail: "no training windows to fit the transforms on: lower split.validation/split.test or use more data")
         }
         func pass(steps: Int) throws -> RunningStatistics {
             try statisticsPass(series: series, frames: frames) { values in values.withUnsafeMutableBufferPointer { chain.forward($0, steps: steps) } }
@@ -194,7 +194,7 @@ public final class Converter {
             state.nextWindow = nextWindow
             state.nextPatch = nextPatch
             try JSONCoding.write(state, to: statePath)
-            if let stop = stopAfterRanges, state.ranges >= stop { throw ConfigError("stopped after \(stop) ranges (test)") }
+            if let stop = stopAfterRanges, state.ranges >= stop { throw CancellationError() }
         }
 
         var physical = [Float](repeating: 0, count: layout.sampleValues)

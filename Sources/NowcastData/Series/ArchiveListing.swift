@@ -15,10 +15,10 @@ public enum ArchiveListing {
                 result += isFolder.boolValue ? try folderFiles(input, extensions: extensions) : [input]
             } else if input.contains(where: { "*?[".contains($0) }) {
                 let matches = glob(input)
-                guard !matches.isEmpty else { throw ConfigError("input '\(input)': the pattern matches no file") }
+                guard !matches.isEmpty else { throw NowcastDataError.input(path: input, detail: "the pattern matches no file") }
                 result += matches
             } else {
-                throw ConfigError("input '\(input)': no such file or folder")
+                throw NowcastDataError.input(path: input, detail: "no such file or folder")
             }
         }
         var seen = Set<String>()
@@ -27,7 +27,7 @@ public enum ArchiveListing {
 
     private static func folderFiles(_ folder: String, extensions: [String]) throws -> [String] {
         guard let enumerator = FileManager.default.enumerator(atPath: folder) else {
-            throw ConfigError("input '\(folder)': the folder cannot be read")
+            throw NowcastDataError.input(path: folder, detail: "the folder cannot be read")
         }
         var files: [String] = []
         while let relative = enumerator.nextObject() as? String {

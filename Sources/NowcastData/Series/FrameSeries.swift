@@ -25,6 +25,31 @@ public final class FrameSeries {
         public var duplicates: [String] = []
         /// Gaps: the last time before each missing stretch and the number of missing steps.
         public var gaps: [Gap] = []
+        /// What the readers noticed and chose, per file.
+        public var warnings: [FileWarning] = []
+        /// How the first file's values are decoded, in words.
+        public var decoding = ""
+        /// The first file's format.
+        public var format = ""
+
+        /// The warnings, one line per distinct message with how many files it concerns.
+        public var warningLines: [String] {
+            var order: [String] = [], files: [String: [String]] = [:]
+            for warning in warnings {
+                if files[warning.message] == nil { order.append(warning.message) }
+                files[warning.message, default: []].append(warning.path)
+            }
+            return order.map { message in
+                let paths = files[message] ?? []
+                return paths.count == 1 ? "\(paths[0]): \(message)" : "\(message) (\(paths.count) files, the first \(paths[0]))"
+            }
+        }
+    }
+
+    /// One reader's warning about one file.
+    public struct FileWarning: Sendable, Codable, Equatable {
+        public var path: String
+        public var message: String
     }
 
     /// A stretch of missing time steps.
@@ -54,7 +79,8 @@ public final class FrameSeries {
     /// a file on another grid is an error naming both grids. `progress` is called after each file.
     public init(files: [String], options: FieldReadOptions = FieldReadOptions(), strict: Bool = false,
                 progress: (Int, Int) -> Void = { _, _ in }) throws {
-        guard !files.isEmpty else { throw ConfigError("inputs: no files selected") }
+        guard !files.isEmpty else { throw NowcastDataError.invalidSetting(key: "inputs", expected: "at least one field file",
+                                                                     found: "no field files (\(ArchiveListing.defaultExtensions.map { "." + $0 }.joined(separator: ", ")))") }
         self.options = options
         var entries: [Entry] = []
         var report = Report()
@@ -73,9 +99,14 @@ public final class FrameSeries {
                 continue
             }
             report.files += 1
+            report.warnings += file.warnings.map { FileWarning(path: path, message: $0) }
+            if report.files == 1 {
+                report.decoding = file.decoding
+                report.format = file.formatName
+            }
             if let known = grid {
                 guard Self.sameGrid(known, file.grid) else {
-                    throw ConfigError("\(path): grid \(file.grid.summary) differs from \(gridSource): \(known.summary)")
+                    throw NowcastDataError.series(detail: "\(path): grid \(file.grid.summary) differs from \(gridSource): \(known.summary)")
                 }
             } else {
                 grid = file.grid
@@ -84,7 +115,7 @@ public final class FrameSeries {
             for (index, time) in file.validTimes.enumerated() { entries.append(Entry(path: path, index: index, validTime: time)) }
         }
         guard let commonGrid = grid, !entries.isEmpty else {
-            throw ConfigError("inputs: none of the \(files.count) files could be read; first problem: \(report.skipped.first ?? "none")")
+            throw NowcastDataError.series(detail: "inputs: none of the \(files.count) files could be read; first problem: \(report.skipped.first ?? "none")")
         }
         entries.sort { $0.validTime < $1.validTime || ($0.validTime == $1.validTime && $0.path < $1.path) }
         var unique: [Entry] = []
@@ -121,7 +152,7 @@ public final class FrameSeries {
     /// Reads frame `i` of the series (the last file stays open for the next read).
     public func frame(_ i: Int) throws -> Frame {
         guard entries.indices.contains(i) else {
-            throw ConfigError("frame \(i) requested; the series has \(entries.count)")
+            throw NowcastDataError.indexOutOfRange(what: "frame", index: i, count: entries.count)
         }
         let entry = entries[i]
         let file: FieldFile
@@ -138,7 +169,7 @@ public final class FrameSeries {
     /// C libraries are serialised inside; decoding runs in parallel).
     public func readFrameConcurrently(_ i: Int) throws -> Frame {
         guard entries.indices.contains(i) else {
-            throw ConfigError("frame \(i) requested; the series has \(entries.count)")
+            throw NowcastDataError.indexOutOfRange(what: "frame", index: i, count: entries.count)
         }
         return try Self.open(entries[i].path, options: options, layout: layout).readFrame(entries[i].index)
     }

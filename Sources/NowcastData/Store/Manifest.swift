@@ -70,10 +70,10 @@ public struct Manifest: Codable, Equatable, Sendable {
     public static func load(from folder: String) throws -> Manifest {
         let path = (folder as NSString).appendingPathComponent("manifest.json")
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError("\(folder): not a sample store (no manifest.json)")
+            throw NowcastDataError.store(path: folder, detail: "not a sample store (no manifest.json)")
         }
         do { return try JSONCoding.decoder().decode(Manifest.self, from: data) } catch {
-            throw ConfigError("\(path): not a readable manifest (\(error))")
+            throw NowcastDataError.store(path: path, detail: "not a readable manifest (\(oneLine(error)))")
         }
     }
 }

@@ -69,11 +69,13 @@ public final class BatchStream {
     public let options: BatchStreamOptions
 
     public init(store: SampleStore, options: BatchStreamOptions) throws {
-        guard options.batchSize >= 1 else { throw ConfigError("batch_size: expected at least 1, got \(options.batchSize)") }
-        guard options.shuffleBuffer >= 0 else { throw ConfigError("shuffle_buffer: expected 0 or more, got \(options.shuffleBuffer)") }
-        guard options.prefetch >= 1 else { throw ConfigError("prefetch: expected at least 1, got \(options.prefetch)") }
+        guard options.batchSize >= 1 else { throw NowcastDataError.invalidSetting(key: "batch_size", expected: "at least 1", found: "\(options.batchSize)") }
+        guard options.shuffleBuffer >= 0 else {
+            throw NowcastDataError.invalidSetting(key: "shuffle_buffer", expected: "0 or more", found: "\(options.shuffleBuffer)")
+        }
+        guard options.prefetch >= 1 else { throw NowcastDataError.invalidSetting(key: "prefetch", expected: "at least 1", found: "\(options.prefetch)") }
         guard store.sampleCount(options.split) > 0 else {
-            throw ConfigError("\(store.folder): the \(options.split.rawValue) split has no samples")
+            throw NowcastDataError.store(path: store.folder, detail: "the \(options.split.rawValue) split has no samples")
         }
         self.store = store
         self.options = options

@@ -117,33 +117,55 @@ public enum Transform: Codable, Equatable, Sendable {
     }
 
     /// Parses the compact form used on the command line: `rate:10`, `clip:0.1:0[:300]`, `dbr:0.1:-15`,
-    /// `log:0.01`, `boxcox:0.5:0.01`, `zscore`, `minmax`.
+    /// `log:0.01`, `boxcox:0.5:0.01`, `zscore`, `minmax`. Parameters that would make infinite or
+    /// undefined values from valid data are refused here, naming the transform: `rate` needs
+    /// MIN > 0, `dbr` a threshold > 0 and a finite zero value, `log` EPS > 0, `boxcox` a finite
+    /// lambda and EPS > 0, `clip` MAX > T; no transform takes more parameters than it has.
     public init(parsing text: String) throws {
-        let parts = text.split(separator: ":").map { String($0).trimmingCharacters(in: .whitespaces) }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) }
         let name = parts.first?.lowercased() ?? ""
-        func number(_ i: Int, _ what: String) throws -> Double {
-            guard i < parts.count, let v = Double(parts[i]) else {
-                throw ConfigError("transform '\(text)': expected \(what) as parameter \(i)")
+        func refuse(_ expected: String) -> NowcastDataError {
+            .invalidSetting(key: "transforms", expected: expected, found: "'\(text)'")
+        }
+        func arity(_ most: Int, _ form: String) throws {
+            guard parts.count - 1 <= most else { throw refuse("\(form): \(most == 0 ? "no" : "at most \(most)") parameters") }
+        }
+        func number(_ i: Int, _ what: String, _ rule: String = "finite", _ ok: (Double) -> Bool = { _ in true }) throws -> Double {
+            guard i < parts.count, let v = Double(parts[i]), v.isFinite, ok(v) else {
+                throw refuse("\(what) as parameter \(i), \(rule)")
             }
             return v
         }
         switch name {
-        case "rate": self = .accumulationToRate(minutes: try number(1, "the accumulation minutes"))
-        case "clip": self = .clip(threshold: try number(1, "a threshold"), below: try number(2, "the value below it"),
-                                  maximum: parts.count > 3 ? try number(3, "a maximum") : nil)
-        case "dbr": self = .decibel(threshold: try number(1, "a threshold in mm/h"), zeroValue: try number(2, "the no-rain value in dBR"))
-        case "log": self = .log(epsilon: try number(1, "epsilon"))
-        case "boxcox": self = .boxCox(lambda: try number(1, "lambda"), epsilon: try number(2, "epsilon"))
-        case "zscore": self = .zScore(mean: nil, std: nil)
-        case "minmax": self = .minMax(minimum: nil, maximum: nil)
+        case "rate":
+            try arity(1, "rate:MIN")
+            self = .accumulationToRate(minutes: try number(1, "the accumulation minutes", "above 0") { $0 > 0 })
+        case "clip":
+            try arity(3, "clip:T:BELOW[:MAX]")
+            let threshold = try number(1, "a threshold")
+            let below = try number(2, "the value below it")
+            let maximum = parts.count > 3 ? try number(3, "a maximum", "above the threshold \(formatValue(threshold))") { $0 > threshold } : nil
+            self = .clip(threshold: threshold, below: below, maximum: maximum)
+        case "dbr":
+            try arity(2, "dbr:T:ZERO")
+            self = .decibel(threshold: try number(1, "a threshold in mm/h", "above 0 (10 log10 of 0 is -infinity)") { $0 > 0 },
+                            zeroValue: try number(2, "the no-rain value in dBR"))
+        case "log":
+            try arity(1, "log:EPS")
+            self = .log(epsilon: try number(1, "epsilon", "above 0 (log of 0 is -infinity)") { $0 > 0 })
+        case "boxcox":
+            try arity(2, "boxcox:LAMBDA:EPS")
+            self = .boxCox(lambda: try number(1, "lambda"), epsilon: try number(2, "epsilon", "above 0") { $0 > 0 })
+        case "zscore":
+            try arity(0, "zscore")
+            self = .zScore(mean: nil, std: nil)
+        case "minmax":
+            try arity(0, "minmax")
+            self = .minMax(minimum: nil, maximum: nil)
         default:
-            throw ConfigError("unknown transform '\(text)'; known: rate:MIN, clip:T:BELOW[:MAX], dbr:T:ZERO, log:EPS, boxcox:L:EPS, zscore, minmax")
+            throw refuse("a known transform (rate:MIN, clip:T:BELOW[:MAX], dbr:T:ZERO, log:EPS, boxcox:LAMBDA:EPS, zscore, minmax)")
         }
     }
 }
 
-/// A configuration problem: an unknown key, a wrong type, a value out of range. Its text names the key.
-public struct ConfigError: Error, Equatable, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
+private func formatValue(_ value: Double) -> String { String(format: "%g", value) }

@@ -27,15 +27,21 @@ public struct SplitSpec: Codable, Equatable, Sendable {
 
     /// Checks the values; the error names the key.
     public func validate() throws {
-        guard blockHours > 0 else { throw ConfigError("split.block_hours: expected a positive number of hours, got \(blockHours)") }
+        // Blocks shorter than a second would number more than Int64 holds over the calendar.
+        guard blockHours.isFinite, blockHours >= 1.0 / 3600 else {
+            throw NowcastDataError.invalidSetting(key: "split.block_hours", expected: "a number of hours of at least 1/3600 (a second)",
+                                                  found: "\(blockHours)")
+        }
         guard validation >= 0, test >= 0, validation + test <= 1 else {
-            throw ConfigError("split.validation + split.test: expected shares between 0 and 1 summing to at most 1, got \(validation) and \(test)")
+            throw NowcastDataError.invalidSetting(key: "split.validation + split.test", expected: "shares between 0 and 1 summing to at most 1",
+                                                  found: "\(validation) and \(test)")
         }
     }
 
-    /// The block a time falls in.
+    /// The block a time falls in (times are those readers accept: the years 1 to 9999).
     public func block(of time: Date) -> Int64 {
-        Int64((time.timeIntervalSince1970 / (blockHours * 3600)).rounded(.down))
+        let block = (time.timeIntervalSince1970 / (blockHours * 3600)).rounded(.down)
+        return block.isFinite ? Int64(max(-9e18, min(9e18, block))) : 0
     }
 
     /// The split of a block.

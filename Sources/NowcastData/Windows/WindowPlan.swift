@@ -28,7 +28,8 @@ public struct WindowPlan: Sendable {
     public init(times: [Date], step: TimeInterval, spec: WindowSpec, split: SplitSpec) throws {
         let length = spec.length
         guard times.count >= length else {
-            throw ConfigError("window: \(length) frames (\(spec.inputs) + \(spec.targets)) is longer than the series of \(times.count) frames")
+            throw NowcastDataError.invalidSetting(key: "window", expected: "a window no longer than the series of \(times.count) frames",
+                                                  found: "\(length) frames (\(spec.inputs) + \(spec.targets))")
         }
         var windows: [Window] = []
         var gaps = 0, boundaries = 0

@@ -28,17 +28,30 @@ public struct WindowSpec: Codable, Equatable, Sendable {
 
     /// Checks the values; the error names the key.
     public func validate(ny: Int, nx: Int) throws {
-        guard inputs >= 1 else { throw ConfigError("window.inputs: expected at least 1, got \(inputs)") }
-        guard targets >= 0 else { throw ConfigError("window.targets: expected 0 or more, got \(targets)") }
-        guard stride >= 1 else { throw ConfigError("window.stride: expected at least 1, got \(stride)") }
-        guard coarsen >= 1, coarsen <= min(ny, nx) else { throw ConfigError("window.coarsen: expected 1 to \(min(ny, nx)), got \(coarsen)") }
+        try check()
+        guard coarsen <= min(ny, nx) else {
+            throw NowcastDataError.invalidSetting(key: "window.coarsen", expected: "1 to \(min(ny, nx)) for a \(ny) x \(nx) grid", found: "\(coarsen)")
+        }
         let (cy, cx) = (ny / coarsen, nx / coarsen)
         if let size = patchSize {
             guard size >= 1, size <= min(cy, cx) else {
-                throw ConfigError("window.patch_size: \(size) does not fit the \(cy) x \(cx) grid\(coarsen > 1 ? " (coarsened)" : "")")
+                throw NowcastDataError.invalidSetting(key: "window.patch_size", expected: "1 to \(min(cy, cx)) to fit the \(cy) x \(cx) grid"
+                                                      + (coarsen > 1 ? " (coarsened)" : ""), found: "\(size)")
             }
         }
-        if let step = patchStride, step < 1 { throw ConfigError("window.patch_stride: expected at least 1, got \(step)") }
+    }
+
+    /// Checks what can be checked without the grid (when the config is read); the error names the key.
+    public func check() throws {
+        func require(_ ok: Bool, _ key: String, _ expected: String, _ found: Int) throws {
+            guard ok else { throw NowcastDataError.invalidSetting(key: key, expected: expected, found: "\(found)") }
+        }
+        try require(inputs >= 1, "window.inputs", "at least 1", inputs)
+        try require(targets >= 1, "window.targets", "at least 1 (a sample needs a frame to forecast)", targets)
+        try require(stride >= 1, "window.stride", "at least 1", stride)
+        try require(coarsen >= 1, "window.coarsen", "at least 1", coarsen)
+        if let size = patchSize { try require(size >= 1, "window.patch_size", "at least 1", size) }
+        if let step = patchStride { try require(step >= 1, "window.patch_stride", "at least 1", step) }
     }
 
     /// Rows and columns of a sample.
@@ -81,7 +94,14 @@ public struct WindowFilters: Codable, Equatable, Sendable {
 
     /// Checks the values; the error names the key.
     public func validate() throws {
-        guard (0...1).contains(maxMissingFraction) else { throw ConfigError("filters.max_missing_fraction: expected 0 to 1, got \(maxMissingFraction)") }
-        guard (0...1).contains(minWetFraction) else { throw ConfigError("filters.min_wet_fraction: expected 0 to 1, got \(minWetFraction)") }
+        guard (0...1).contains(maxMissingFraction) else {
+            throw NowcastDataError.invalidSetting(key: "filters.max_missing_fraction", expected: "0 to 1", found: "\(maxMissingFraction)")
+        }
+        guard (0...1).contains(minWetFraction) else {
+            throw NowcastDataError.invalidSetting(key: "filters.min_wet_fraction", expected: "0 to 1", found: "\(minWetFraction)")
+        }
+        guard wetThreshold.isFinite else {
+            throw NowcastDataError.invalidSetting(key: "filters.wet_threshold", expected: "a finite number", found: "\(wetThreshold)")
+        }
     }
 }

@@ -19,6 +19,9 @@ public final class CFFieldFile: FieldFile {
     public let quantity: String
     /// The variable read.
     public let variable: NetCDFVariable
+    public let timeSource: String
+    public let globalAttributes: Attributes
+    public let warnings: [String]
     /// Decode frames from their HDF5 chunks in Swift (in parallel in `readFrames`) where the layout
     /// allows; false forces the netCDF library path, the reference.
     public var directChunkReads: Bool {
@@ -65,9 +68,15 @@ public final class CFFieldFile: FieldFile {
         units = variable.attributes["units"]?.stringValue ?? "1"
         quantity = variable.attributes["standard_name"]?.stringValue
             ?? variable.attributes["long_name"]?.stringValue ?? variable.name
-        grid = try Self.grid(of: variable, variables: variables, file: file)
-        let source: TimeSource
-        (validTimes, startTimes, source) = try Self.times(of: variable, timeAxis: timeAxis, variables: variables, options: options, path: path)
+        globalAttributes = try file.root.attributes()
+        var warnings: [String] = []
+        grid = try Self.grid(of: variable, variables: variables, file: file, globals: globalAttributes, warnings: &warnings)
+        let times = try Self.times(of: variable, timeAxis: timeAxis, variables: variables, globals: globalAttributes, file: file,
+                                   options: options)
+        (validTimes, startTimes, timeSource) = (times.valid, times.starts, times.description)
+        warnings += times.warnings
+        self.warnings = warnings
+        let source = times.layoutSource
         unitReader = VariableUnitReader(variable: variable, unitAxis: timeAxis, packing: packing, directChunks: formatName.hasPrefix("NetCDF-4"))
         layout = unitReader.supportsDirectChunkReads ? Self.layout(variable, timeAxis: timeAxis, source: source, variables: variables,
                                                                    grid: grid, packing: packing, units: units, quantity: quantity, formatName: formatName) : nil
@@ -82,7 +91,8 @@ public final class CFFieldFile: FieldFile {
         guard let source, let storedType = variable.type, !variable.pathName.contains("/") else { return nil }
         let dims = variable.dimensions
         let x = coordinate(dims[dims.count - 1], in: variables), y = coordinate(dims[dims.count - 2], in: variables)
-        return CFLayout(fieldName: variable.pathName, shape: variable.shape, storedType: storedType, timeAxis: timeAxis, packing: packing,
+        return CFLayout(fieldName: variable.pathName, shape: variable.shape, storedType: storedType, typeName: variable.typeName,
+                        timeAxis: timeAxis, packing: packing,
                         timeVariable: source.time.pathName, timeUnits: source.time.attributes["units"]?.stringValue ?? "",
                         calendar: source.time.attributes["calendar"]?.stringValue, startVariable: source.start?.pathName,
                         startUnits: source.start?.attributes["units"]?.stringValue, xVariable: x?.pathName, yVariable: y?.pathName,
@@ -91,28 +101,34 @@ public final class CFFieldFile: FieldFile {
 
     public func readFrame(_ index: Int) throws -> Frame {
         var values = [Float](repeating: 0, count: grid.ny * grid.nx)
-        try values.withUnsafeMutableBufferPointer { try readFrame(index, into: $0) }
+        let nonFinite = try values.withUnsafeMutableBufferPointer { try readFrame(index, into: $0) }
         return Frame(values: values, grid: grid, validTime: validTimes[index], startTime: startTimes[index],
                      endTime: startTimes[index] == nil ? nil : validTimes[index], units: units, quantity: quantity,
-                     sourcePath: path, sourceVariable: fieldName)
+                     sourcePath: path, sourceVariable: fieldName, nonFiniteCount: nonFinite)
     }
 
     /// Reads and decodes frame `index` into `buffer` (`ny * nx` values) without allocating; the
-    /// reader for throughput-bound loops.
-    public func readFrame(_ index: Int, into buffer: UnsafeMutableBufferPointer<Float>) throws {
+    /// reader for throughput-bound loops. Returns the number of non-finite values made missing.
+    @discardableResult
+    public func readFrame(_ index: Int, into buffer: UnsafeMutableBufferPointer<Float>) throws -> Int {
         try checkIndex(index)
-        try unitReader.read(index, into: buffer)
+        return try unitReader.read(index, into: buffer)
     }
 
     /// Reads frames `range` into `buffer` (`range.count * ny * nx` values, frame after frame),
     /// decoding up to `threads` frames at once where direct chunk reads apply; sequential otherwise.
+    /// Returns the number of non-finite values made missing.
+    @discardableResult
     public func readFrames(_ range: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>,
-                           threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
+                           threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> Int {
         guard range.isEmpty || (range.lowerBound >= 0 && range.upperBound <= frameCount) else {
             throw NowcastIOError.invalidOption(path: path, detail: "frames \(range) requested; the file has \(frameCount)")
         }
-        try unitReader.read(range, into: buffer, threads: threads)
+        return try unitReader.read(range, into: buffer, threads: threads)
     }
+
+    /// The CF decoding in words, e.g. `stored short; scale 0.01, offset 0; missing -1 -> NaN`.
+    public var decoding: String { packing.summary(typeName: variable.typeName) }
 
     // MARK: - Choosing the variable
 
@@ -164,19 +180,41 @@ public final class CFFieldFile: FieldFile {
 
     // MARK: - Grid
 
-    private static func grid(of variable: NetCDFVariable, variables: [NetCDFVariable], file: NetCDFFile) throws -> Grid {
+    /// Global attributes that carry a PROJ definition in files without a CF grid mapping (NWC SAF
+    /// and other satellite products, exporters of several services), in the order they are tried.
+    static let projectionAttributes = ["gdal_projection", "proj4_string", "proj4", "proj4text", "proj4_params", "proj_params", "projection"]
+
+    private static func grid(of variable: NetCDFVariable, variables: [NetCDFVariable], file: NetCDFFile, globals: Attributes,
+                             warnings: inout [String]) throws -> Grid {
         let dims = variable.dimensions
         let yDim = dims[dims.count - 2], xDim = dims[dims.count - 1]
-        guard let xVar = coordinate(xDim, in: variables), let yVar = coordinate(yDim, in: variables) else {
-            var grid = Grid.indices(ny: yDim.length, nx: xDim.length)
-            grid.gridMapping = try mapping(of: variable, file: file)
-            return grid
-        }
-        let xyUnits = xVar.attributes["units"]?.stringValue ?? "1"
         let gridMapping = try mapping(of: variable, file: file)
-        let projection = gridMapping.flatMap { CFGridMapping.projString($0.attributes, xyUnits: xyUnits) }
-        return Grid(x: try xVar.readAllDoubles(), y: try yVar.readAllDoubles(), xyUnits: xyUnits,
-                    projection: projection, gridMapping: gridMapping)
+        var grid: Grid
+        if let xVar = coordinate(xDim, in: variables), let yVar = coordinate(yDim, in: variables) {
+            let xyUnits = xVar.attributes["units"]?.stringValue ?? "1"
+            grid = Grid(x: try xVar.readAllDoubles(), y: try yVar.readAllDoubles(), xyUnits: xyUnits, gridMapping: gridMapping)
+            if let mapping = gridMapping, let projection = CFGridMapping.projString(mapping.attributes, xyUnits: xyUnits) {
+                grid.projection = projection
+                grid.projectionSource = "grid mapping '\(mapping.variableName)'"
+            }
+        } else {
+            grid = Grid.indices(ny: yDim.length, nx: xDim.length)
+            grid.gridMapping = gridMapping
+        }
+        if grid.projection == nil {
+            for name in projectionAttributes {
+                guard let text = globals[name]?.stringValue?.trimmingCharacters(in: .whitespaces), text.contains("+proj=") else { continue }
+                do {
+                    _ = try Projection(text)
+                    grid.projection = text
+                    grid.projectionSource = "global attribute '\(name)'"
+                } catch {
+                    warnings.append("the global attribute '\(name)' is not a projection PROJ understands (\(error)); the grid has no projection")
+                }
+                break
+            }
+        }
+        return grid
     }
 
     private static func mapping(of variable: NetCDFVariable, file: NetCDFFile) throws -> GridMapping? {
@@ -193,63 +231,116 @@ public final class CFFieldFile: FieldFile {
 
     // MARK: - Time
 
-    private static func decode(_ v: NetCDFVariable, path: String) throws -> (CFTimeUnits, [Double]) {
+    private static func decode(_ v: NetCDFVariable, path: String) throws -> (CFTimeUnits, [Date]) {
         let unitsText = v.attributes["units"]?.stringValue ?? ""
         do {
             let units = try CFTimeUnits(units: unitsText, calendar: v.attributes["calendar"]?.stringValue)
             let values = try v.readAllDoubles()
             guard values.allSatisfy(\.isFinite) else { throw CFTimeError("time values include missing or non-finite numbers") }
-            return (units, values)
+            let dates = values.map(units.date)
+            if let bad = dates.firstIndex(where: { !UTCTime.isRepresentable($0) }) {
+                throw CFTimeError("time value \(values[bad]) in '\(unitsText)' is outside the years 1 to 9999")
+            }
+            return (units, dates)
         } catch let error as CFTimeError {
             throw NowcastIOError.badTime(path: path, variable: v.pathName, detail: error.description)
         }
     }
 
-    /// The variables times came from; nil when they came from file names or time bounds.
+    /// The variables times came from; nil when they came from attributes, file names or time bounds.
     typealias TimeSource = (time: NetCDFVariable, start: NetCDFVariable?)?
 
-    private static func times(of variable: NetCDFVariable, timeAxis: Int?, variables: [NetCDFVariable],
-                              options: FieldReadOptions, path: String) throws -> ([Date], [Date?], TimeSource) {
-        if let axis = timeAxis {
-            let dim = variable.dimensions[axis]
-            guard let timeVariable = coordinate(dim, in: variables) else {
-                if dim.length == 1, let pattern = options.timeFromFileName {
-                    return (try [fileNameTime(path, pattern, variable: variable.pathName)], [nil], nil)
-                }
+    /// The times of a field's frames and where they came from.
+    struct FrameTimes {
+        var valid: [Date]
+        var starts: [Date?]
+        var layoutSource: TimeSource
+        var description: String
+        var warnings: [String] = []
+    }
+
+    /// Valid times, tried in order: an attribute the caller names (`--time-attribute`), the time
+    /// coordinate or scalar time variable, the CF/ACDD global attributes (`time_coverage_end`,
+    /// `nominal_product_time`, `time_coverage_start`, `date_created` as the last resort), the file name.
+    private static func times(of variable: NetCDFVariable, timeAxis: Int?, variables: [NetCDFVariable], globals: Attributes,
+                              file: NetCDFFile, options: FieldReadOptions) throws -> FrameTimes {
+        let path = file.path
+        let frames = timeAxis.map { variable.dimensions[$0].length } ?? 1
+        if let reference = options.timeAttribute {
+            guard frames == 1 else {
                 throw NowcastIOError.badTime(path: path, variable: variable.pathName,
-                                             detail: "time dimension '\(dim.name)' has no coordinate variable")
+                                             detail: "--time-attribute \(reference) gives one time; the field has \(frames) frames")
             }
-            let (units, values) = try decode(timeVariable, path: path)
-            var starts = [Date?](repeating: nil, count: values.count)
+            let owner = reference.isRoot ? "global attributes" : "variable '\(reference.object)'"
+            let attributes = reference.isRoot ? globals : try file.variable(reference.object).attributes
+            guard let value = attributes[reference.name] else {
+                throw NowcastIOError.badAttribute(path: path, object: owner, attribute: reference.name, expected: "a valid-time attribute")
+            }
+            return FrameTimes(valid: [try attributeTime(value, name: reference.description, format: options.timeFormat, path: path)],
+                              starts: [nil], layoutSource: nil, description: "attribute \(reference)")
+        }
+        if let axis = timeAxis, let timeVariable = coordinate(variable.dimensions[axis], in: variables) {
+            let (units, valid) = try decode(timeVariable, path: path)
             if let boundsName = timeVariable.attributes["bounds"]?.stringValue,
-               let bounds = variables.first(where: { $0.name == boundsName }), bounds.shape == [values.count, 2] {
+               let bounds = variables.first(where: { $0.name == boundsName }), bounds.shape == [valid.count, 2] {
                 let b = try bounds.readAllDoubles()
-                starts = (0..<values.count).map { units.date(b[2 * $0]) }
-                return (values.map(units.date), starts, nil)
+                return FrameTimes(valid: valid, starts: (0..<valid.count).map { units.date(b[2 * $0]) }, layoutSource: nil,
+                                  description: "variable '\(timeVariable.pathName)' with bounds '\(boundsName)'")
             }
-            return (values.map(units.date), starts, (timeVariable, nil))
+            return FrameTimes(valid: valid, starts: Array(repeating: nil, count: valid.count), layoutSource: (timeVariable, nil),
+                              description: "variable '\(timeVariable.pathName)'")
         }
-        // A 2-D field: its time is a scalar variable (named in `coordinates`, or standard_name time).
-        let listed = Set((variable.attributes["coordinates"]?.stringValue ?? "").split(separator: " ").map(String.init))
-        let scalars = variables.filter { $0.dimensions.isEmpty && isTimeUnits($0) }
-        let chosen = scalars.first { listed.contains($0.name) }
-            ?? scalars.first { $0.attributes["standard_name"]?.stringValue == "time" }
-            ?? scalars.first { ["time", "valid_time"].contains($0.name) }
-        guard let timeVariable = chosen else {
-            if let pattern = options.timeFromFileName {
-                return (try [fileNameTime(path, pattern, variable: variable.pathName)], [nil], nil)
+        if timeAxis == nil {
+            // A 2-D field: its time is a scalar variable (named in `coordinates`, or standard_name time).
+            let listed = Set((variable.attributes["coordinates"]?.stringValue ?? "").split(separator: " ").map(String.init))
+            let scalars = variables.filter { $0.dimensions.isEmpty && isTimeUnits($0) }
+            let chosen = scalars.first { listed.contains($0.name) }
+                ?? scalars.first { $0.attributes["standard_name"]?.stringValue == "time" }
+                ?? scalars.first { ["time", "valid_time"].contains($0.name) }
+            if let timeVariable = chosen {
+                let valid = try decode(timeVariable, path: path).1
+                let startVariable = scalars.first(where: { $0.name == "start_time" && $0.name != timeVariable.name })
+                let start = try startVariable.map { try decode($0, path: path).1.first } ?? nil
+                return FrameTimes(valid: valid, starts: [start], layoutSource: (timeVariable, startVariable),
+                                  description: "variable '\(timeVariable.pathName)'")
             }
+        } else if frames != 1 {
             throw NowcastIOError.badTime(path: path, variable: variable.pathName,
-                                         detail: "no time coordinate: expected a time dimension or a scalar time variable with units '<unit> since <date>' (or give a file-name time pattern)")
+                                         detail: "time dimension '\(variable.dimensions[timeAxis ?? 0].name)' has no coordinate variable")
         }
-        let (units, values) = try decode(timeVariable, path: path)
+        if let times = try globalTime(globals, path: path) { return times }
+        if let pattern = options.timeFromFileName {
+            return FrameTimes(valid: [try fileNameTime(path, pattern, variable: variable.pathName)], starts: [nil], layoutSource: nil,
+                              description: "file name (\(pattern))")
+        }
+        throw NowcastIOError.badTime(path: path, variable: variable.pathName, detail: "no time coordinate: expected a time dimension or a scalar "
+            + "time variable with units '<unit> since <date>', a global attribute \(AttributeTime.globalNames.joined(separator: ", ")), "
+            + "or give --time-attribute OBJECT@NAME or --time-from-filename")
+    }
+
+    /// The time of a whole file from its CF/ACDD global attributes: the end of its coverage (with
+    /// the start), its nominal time, the start alone, or (said so) when the file was created.
+    private static func globalTime(_ globals: Attributes, path: String) throws -> FrameTimes? {
+        guard let name = AttributeTime.globalNames.first(where: { globals[$0] != nil }), let value = globals[name] else { return nil }
+        let valid = try attributeTime(value, name: "global attribute '\(name)'", format: nil, path: path)
         var start: Date?
-        let startVariable = scalars.first(where: { $0.name == "start_time" && $0.name != timeVariable.name })
-        if let startVariable {
-            let (startUnits, startValues) = try decode(startVariable, path: path)
-            start = startValues.first.map(startUnits.date)
+        if name != "time_coverage_start", let text = globals["time_coverage_start"] {
+            start = try attributeTime(text, name: "global attribute 'time_coverage_start'", format: nil, path: path)
+            if start.map({ $0 >= valid }) ?? false { start = nil }
         }
-        return (values.map(units.date), [start], (timeVariable, startVariable))
+        var times = FrameTimes(valid: [valid], starts: [start], layoutSource: nil, description: "global attribute '\(name)'")
+        if name == "date_created" {
+            times.warnings.append("no time coordinate, time_coverage_* or nominal_product_time attribute: the valid time is the "
+                + "global attribute 'date_created', when the file was made")
+        }
+        return times
+    }
+
+    private static func attributeTime(_ value: AttributeValue, name: String, format: TimePattern?, path: String) throws -> Date {
+        guard let date = AttributeTime.date(value, format: format), UTCTime.isRepresentable(date) else {
+            throw NowcastIOError.badTime(path: path, variable: name, detail: "\(value.rendered) is not \(AttributeTime.expectedForm(format))")
+        }
+        return date
     }
 
     private static func fileNameTime(_ path: String, _ pattern: TimePattern, variable: String) throws -> Date {

@@ -7,6 +7,8 @@ public struct CFLayout: Equatable, Sendable {
     public var fieldName: String
     public var shape: [Int]
     public var storedType: ScalarType
+    /// The stored type as `ncdump` names it.
+    public var typeName: String
     public var timeAxis: Int?
     public var packing: CFPacking
     public var timeVariable: String
@@ -36,12 +38,18 @@ public final class CFLayoutFieldFile: FieldFile {
     public var formatName: String { layout.formatName }
     public var fieldName: String { layout.fieldName }
     public var grid: Grid { layout.grid }
+    public var timeSource: String { "variable '\(layout.timeVariable)'" }
+    public var decoding: String { layout.packing.summary(typeName: layout.typeName) }
+    public let globalAttributes: Attributes
+    public var warnings: [String] { [] }
 
     /// Opens `path` by `layout`; throws when the file does not match it.
     public init(path: String, layout: CFLayout) throws {
         self.path = path
         self.layout = layout
         let file = try HDF5File(path: path)
+        // netCDF hides its own bookkeeping attributes; so does this reader.
+        globalAttributes = Attributes(try file.attributes(of: "/").entries.filter { !$0.name.hasPrefix("_NC") && !$0.name.hasPrefix("_nc") })
         func refuse(_ why: String) -> NowcastIOError { .invalidOption(path: path, detail: "does not match the archive's layout: \(why)") }
         let dataset = "/" + layout.fieldName
         let info = try file.datasetInfo(dataset)
@@ -55,7 +63,9 @@ public final class CFLayoutFieldFile: FieldFile {
         func times(_ variable: String, units expected: String?) throws -> [Date] {
             guard (try file.attributes(of: "/" + variable))["units"]?.stringValue == expected else { throw refuse("the units of '\(variable)' differ") }
             let units = try CFTimeUnits(units: expected ?? "", calendar: layout.calendar)
-            return try file.readDoubles("/" + variable).map(units.date)
+            let dates = try file.readDoubles("/" + variable).map(units.date)
+            guard dates.allSatisfy(UTCTime.isRepresentable) else { throw refuse("the times of '\(variable)' are outside the years 1 to 9999") }
+            return dates
         }
         validTimes = try times(layout.timeVariable, units: layout.timeUnits)
         let frames = layout.timeAxis.map { info.shape[$0] } ?? 1
@@ -78,11 +88,11 @@ public final class CFLayoutFieldFile: FieldFile {
             return try CFFieldFile(path: path, options: FieldReadOptions(variable: layout.fieldName)).readFrame(index)
         }
         var scratch: [UInt8] = []
-        try values.withUnsafeMutableBufferPointer { frame in
+        let nonFinite = try values.withUnsafeMutableBufferPointer { frame in
             try decodeStoredUnit(stored, reader: reader, packing: layout.packing, into: frame, scratch: &scratch)
         }
         return Frame(values: values, grid: grid, validTime: validTimes[index], startTime: startTimes[index],
                      endTime: startTimes[index] == nil ? nil : validTimes[index], units: layout.units, quantity: layout.quantity,
-                     sourcePath: path, sourceVariable: layout.fieldName)
+                     sourcePath: path, sourceVariable: layout.fieldName, nonFiniteCount: nonFinite)
     }
 }

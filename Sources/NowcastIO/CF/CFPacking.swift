@@ -54,48 +54,79 @@ public struct CFPacking: Equatable, Sendable {
         if let high = try number("valid_max")?.first { validMax = widen(high) }
     }
 
+    /// The decoding in words, e.g. `stored short; scale 0.01, offset 0; missing -1 -> NaN`.
+    public func summary(typeName: String) -> String {
+        var parts = ["stored \(typeName)\(unsigned ? " (_Unsigned)" : "")"]
+        if scale != 1 || offset != 0 { parts.append("scale \(formatNumber(scale)), offset \(formatNumber(offset))") }
+        if !missingValues.isEmpty { parts.append("missing " + missingValues.map(formatNumber).joined(separator: ", ") + " -> NaN") }
+        if validMin > -.infinity || validMax < .infinity { parts.append("valid \(formatNumber(validMin))..\(formatNumber(validMax))") }
+        return parts.joined(separator: "; ")
+    }
+
     /// True when stored values can be read straight into `Float` and decoded there exactly.
     public var decodesInFloat: Bool { storedType.isExactInFloat32 }
 
-    /// Decodes stored values (already converted to `Float` by the library, exact for this type) in place.
-    public func decode(inPlace values: UnsafeMutableBufferPointer<Float>) {
+    /// True when NaN is declared missing (`_FillValue = NaN`): stored NaN is then not an anomaly.
+    private var nanIsMissing: Bool { missingValues.contains { $0.isNaN } }
+
+    /// Decodes stored values (already converted to `Float` by the library, exact for this type) in
+    /// place; returns how many were NaN or infinite where the variable's conventions make them
+    /// valid (or decoded to an infinity): those become missing too.
+    @discardableResult
+    public func decode(inPlace values: UnsafeMutableBufferPointer<Float>) -> Int {
         if storedType == .float32, scale == 1, offset == 0 {
-            decodeFloatMasksOnly(values)
-            return
+            return decodeFloatMasksOnly(values)
         }
-        decode(UnsafeBufferPointer(values), into: values)
+        return decode(UnsafeBufferPointer(values), into: values)
     }
 
-    /// Decodes stored values (converted to `Double` by the library) into `output`.
-    public func decode<T: BinaryFloatingPoint>(_ stored: UnsafeBufferPointer<T>, into output: UnsafeMutableBufferPointer<Float>) {
+    /// Decodes stored values (converted to `Double` by the library) into `output`; returns the
+    /// number of non-finite values made missing, as `decode(inPlace:)` does.
+    @discardableResult
+    public func decode<T: BinaryFloatingPoint>(_ stored: UnsafeBufferPointer<T>, into output: UnsafeMutableBufferPointer<Float>) -> Int {
         let bits = Double(1 << min(62, storedType.byteCount * 8))
-        let missing = missingValues
+        let missing = missingValues, nanMissing = nanIsMissing
+        var nonFinite = 0
         for i in 0..<stored.count {
             var raw = Double(stored[i])
             if unsigned, raw < 0 { raw += bits }
-            if raw.isNaN || raw < validMin || raw > validMax || missing.contains(raw) {
+            if raw.isNaN {
+                output[i] = .nan
+                if !nanMissing { nonFinite += 1 }
+            } else if raw < validMin || raw > validMax || missing.contains(raw) {
                 output[i] = .nan
             } else {
-                output[i] = Float(raw * scale + offset)
+                let value = Float(raw * scale + offset)
+                if !value.isFinite { nonFinite += 1 }
+                output[i] = value.isFinite ? value : .nan
             }
         }
+        return nonFinite
     }
 
     /// The fast path for unpacked float32 data: only masking, in `Float`.
-    private func decodeFloatMasksOnly(_ values: UnsafeMutableBufferPointer<Float>) {
+    private func decodeFloatMasksOnly(_ values: UnsafeMutableBufferPointer<Float>) -> Int {
         let low = Float(validMin), high = Float(validMax)
         let masks = missingValues.map { Float($0) }
+        let nanMissing = nanIsMissing
+        var nonFinite = 0
+        // Reached only by NaN and infinities that no mask caught (rare: off the hot path).
+        func anomaly(_ i: Int) {
+            if !(values[i].isNaN && nanMissing) { nonFinite += 1 }
+            values[i] = .nan
+        }
         if masks.count == 1 {
             let fill = masks[0]
             for i in 0..<values.count {
                 let v = values[i]
-                if v == fill || v < low || v > high { values[i] = .nan }
+                if v == fill || v < low || v > high { values[i] = .nan } else if !v.isFinite { anomaly(i) }
             }
         } else {
             for i in 0..<values.count {
                 let v = values[i]
-                if v < low || v > high || masks.contains(v) { values[i] = .nan }
+                if v < low || v > high || masks.contains(v) { values[i] = .nan } else if !v.isFinite { anomaly(i) }
             }
         }
+        return nonFinite
     }
 }

@@ -1,4 +1,6 @@
 /// The value of a NetCDF or HDF5 attribute: text, a list of strings, or numbers of a stored type.
+/// As JSON it is plain: a string, a list of strings, a number, or a list of numbers (integers
+/// where the stored type is an integer); read back, numbers are float64.
 public enum AttributeValue: Equatable, Sendable, Codable {
     /// One string (NetCDF `char` text, or a scalar HDF5 string of fixed or variable length).
     case text(String)
@@ -30,6 +32,37 @@ public enum AttributeValue: Equatable, Sendable, Codable {
         case let .text(s): return s
         case let .texts(list): return list.first
         case .numbers: return nil
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let text = try? container.decode(String.self) {
+            self = .text(text)
+        } else if let texts = try? container.decode([String].self) {
+            self = .texts(texts)
+        } else if let number = try? container.decode(Double.self) {
+            self = .numbers(.float64, [number])
+        } else {
+            self = .numbers(.float64, try container.decode([Double].self))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case let .text(text): try container.encode(text)
+        case let .texts(texts): try container.encode(texts)
+        case let .numbers(type, values):
+            let integers = type.isInteger ? values.map { Int64(exactly: $0) } : []
+            if type.isInteger, integers.allSatisfy({ $0 != nil }) {
+                let exact = integers.compactMap { $0 }
+                if exact.count == 1 { try container.encode(exact[0]) } else { try container.encode(exact) }
+            } else if values.count == 1 {
+                try container.encode(values[0])
+            } else {
+                try container.encode(values)
+            }
         }
     }
 
@@ -72,13 +105,22 @@ public struct Attributes: Equatable, Sendable, Codable {
             && zip(a.entries, b.entries).allSatisfy { $0.name == $1.name && $0.value == $1.value }
     }
 
-    private struct Entry: Codable { var name: String; var value: AttributeValue }
-
-    public init(from decoder: Decoder) throws {
-        entries = try [Entry](from: decoder).map { ($0.name, $0.value) }
+    private struct Name: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 
+    /// Reads a JSON object of names and plain values (in the order the decoder gives them).
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: Name.self)
+        entries = try container.allKeys.map { ($0.stringValue, try container.decode(AttributeValue.self, forKey: $0)) }
+    }
+
+    /// Writes a JSON object of names and plain values, e.g. `{"standard_parallel": [-26.2, -29.3]}`.
     public func encode(to encoder: Encoder) throws {
-        try entries.map { Entry(name: $0.name, value: $0.value) }.encode(to: encoder)
+        var container = encoder.container(keyedBy: Name.self)
+        for (name, value) in entries { try container.encode(value, forKey: Name(stringValue: name)) }
     }
 }

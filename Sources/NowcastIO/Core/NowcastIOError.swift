@@ -19,8 +19,14 @@ public enum NowcastIOError: Error, Equatable, CustomStringConvertible, Localized
     case badTime(path: String, variable: String, detail: String)
     /// A required attribute is missing or has the wrong type.
     case badAttribute(path: String, object: String, attribute: String, expected: String)
+    /// An attribute of an intact file could not be read; `type` says what it holds.
+    case unreadableAttribute(path: String, object: String, attribute: String, type: String, detail: String)
     /// An option given by the caller is inconsistent with the file.
     case invalidOption(path: String, detail: String)
+    /// PROJ cannot use a projection definition (or a point it was asked to place).
+    case badProjection(definition: String, reason: String)
+    /// A parameter (of the synthetic generator, say) is out of its range.
+    case invalidParameter(name: String, expected: String, found: String)
 
     public var description: String {
         switch self {
@@ -42,8 +48,14 @@ public enum NowcastIOError: Error, Equatable, CustomStringConvertible, Localized
             return "\(path): variable '\(variable)': \(detail)"
         case let .badAttribute(path, object, attribute, expected):
             return "\(path): '\(object)' attribute '\(attribute)': expected \(expected)"
+        case let .unreadableAttribute(path, object, attribute, type, detail):
+            return "\(path): attribute '\(attribute)' of \(object) (\(type)) could not be read: \(detail)"
         case let .invalidOption(path, detail):
             return "\(path): \(detail)"
+        case let .badProjection(definition, reason):
+            return "projection '\(definition)': \(reason)"
+        case let .invalidParameter(name, expected, found):
+            return "\(name): expected \(expected), got \(found)"
         }
     }
 

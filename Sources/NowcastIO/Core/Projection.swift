@@ -10,9 +10,9 @@ public final class Projection {
     private let context: OpaquePointer
     private let transform: OpaquePointer
 
-    /// Creates the projection; throws a `ProjectionError` with PROJ's reason when PROJ rejects the definition.
+    /// Creates the projection; throws `NowcastIOError.badProjection` with PROJ's reason when PROJ rejects the definition.
     public init(_ definition: String) throws {
-        guard let context = proj_context_create() else { throw ProjectionError(definition: definition, reason: "no PROJ context") }
+        guard let context = proj_context_create() else { throw NowcastIOError.badProjection(definition: definition, reason: "no PROJ context") }
         proj_log_level(context, PJ_LOG_NONE)
         // "+type=crs" would make PROJ build a CRS, which cannot be applied directly; the bare
         // conversion is what ODIM's projdef means.
@@ -20,7 +20,7 @@ public final class Projection {
         guard let transform = proj_create(context, cleaned) else {
             let reason = String(cString: proj_context_errno_string(context, proj_context_errno(context)))
             proj_context_destroy(context)
-            throw ProjectionError(definition: definition, reason: reason)
+            throw NowcastIOError.badProjection(definition: definition, reason: reason)
         }
         self.definition = definition
         self.context = context
@@ -38,7 +38,7 @@ public final class Projection {
         let input = proj_coord(angular ? proj_torad(longitude) : longitude, angular ? proj_torad(latitude) : latitude, 0, 0)
         let output = proj_trans(transform, PJ_FWD, input)
         guard output.xy.x.isFinite, output.xy.y.isFinite else {
-            throw ProjectionError(definition: definition, reason: "cannot project lon \(longitude), lat \(latitude)")
+            throw NowcastIOError.badProjection(definition: definition, reason: "cannot project lon \(longitude), lat \(latitude)")
         }
         return (output.xy.x, output.xy.y)
     }
@@ -48,17 +48,8 @@ public final class Projection {
         let output = proj_trans(transform, PJ_INV, proj_coord(x, y, 0, 0))
         let angular = proj_angular_output(transform, PJ_INV) != 0
         guard output.lp.lam.isFinite, output.lp.phi.isFinite else {
-            throw ProjectionError(definition: definition, reason: "cannot invert x \(x), y \(y)")
+            throw NowcastIOError.badProjection(definition: definition, reason: "cannot invert x \(x), y \(y)")
         }
         return angular ? (proj_todeg(output.lp.lam), proj_todeg(output.lp.phi)) : (output.lp.lam, output.lp.phi)
     }
-}
-
-/// PROJ could not use a projection definition.
-public struct ProjectionError: Error, CustomStringConvertible {
-    /// The definition given.
-    public let definition: String
-    /// PROJ's reason.
-    public let reason: String
-    public var description: String { "projection '\(definition)': \(reason)" }
 }

@@ -1,9 +1,11 @@
 import Foundation
 
-/// A date-time layout in strftime notation (`%Y %m %d %H %M %S %y %j`, `%%` for a percent sign),
-/// used to read valid times from file names and from string attributes. Matching finds the pattern
-/// anywhere in the text, e.g. `%Y%m%d_%H%M%S` in `66_20201031_001000.prcp-c10.nc`.
-public struct TimePattern: Equatable, Sendable, Codable, CustomStringConvertible {
+/// A date-time layout in strftime notation (`%Y %m %d %H %M %S %y %j`, month names `%b` (`AUG`,
+/// `Aug`) and `%B` (`August`) in English, any case, `%%` for a percent sign), used to read valid
+/// times from file names and from string attributes. Matching finds the pattern anywhere in the
+/// text, e.g. `%Y%m%d_%H%M%S` in `66_20201031_001000.prcp-c10.nc`, `%d-%b-%Y;%H:%M:%S` in
+/// `26-AUG-2010;00:00:00.000`.
+public struct TimePattern: Equatable, Sendable, TextCodable {
     /// The pattern as written.
     public let pattern: String
     private let tokens: [Token]
@@ -11,7 +13,11 @@ public struct TimePattern: Equatable, Sendable, Codable, CustomStringConvertible
     private enum Token: Equatable {
         case literal(Character)
         case field(Character, width: Int)
+        case monthName(abbreviated: Bool)
     }
+
+    private static let months = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
+                                 "october", "november", "december"]
 
     /// Parses a pattern; throws when it uses an unknown directive or has no date field.
     public init(_ pattern: String) throws {
@@ -24,8 +30,10 @@ public struct TimePattern: Equatable, Sendable, Codable, CustomStringConvertible
             case "Y": tokens.append(.field("Y", width: 4))
             case "y", "m", "d", "H", "M", "S": tokens.append(.field(d, width: 2))
             case "j": tokens.append(.field("j", width: 3))
+            case "b": tokens.append(.monthName(abbreviated: true))
+            case "B": tokens.append(.monthName(abbreviated: false))
             case "%": tokens.append(.literal("%"))
-            default: throw CFTimeError("time pattern '\(pattern)' uses '%\(d)'; known: %Y %y %m %d %j %H %M %S")
+            default: throw CFTimeError("time pattern '\(pattern)' uses '%\(d)'; known: %Y %y %m %d %j %H %M %S %b %B")
             }
         }
         guard tokens.contains(where: { if case .field("Y", _) = $0 { return true }; if case .field("y", _) = $0 { return true }; return false }) else {
@@ -37,28 +45,10 @@ public struct TimePattern: Equatable, Sendable, Codable, CustomStringConvertible
 
     public var description: String { pattern }
 
-    /// Decodes from the pattern string.
-    public init(from decoder: Decoder) throws {
-        try self.init(try decoder.singleValueContainer().decode(String.self))
-    }
-
-    /// Encodes as the pattern string.
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(pattern)
-    }
-
     /// The first date the pattern matches in `text`, or nil.
     public func firstDate(in text: String) -> Date? {
         let chars = Array(text)
-        let width = tokens.reduce(0) { total, token in
-            switch token {
-            case .literal: return total + 1
-            case let .field(_, w): return total + w
-            }
-        }
-        guard chars.count >= width else { return nil }
-        for start in 0...(chars.count - width) {
+        for start in chars.indices {
             if let date = match(chars, at: start) { return date }
         }
         return nil
@@ -71,11 +61,12 @@ public struct TimePattern: Equatable, Sendable, Codable, CustomStringConvertible
         for token in tokens {
             switch token {
             case let .literal(c):
-                guard chars[position] == c else { return nil }
+                guard position < chars.count, chars[position] == c else { return nil }
                 position += 1
             case let .field(kind, width):
+                guard position + width <= chars.count else { return nil }
                 let digits = chars[position..<(position + width)]
-                guard digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber), let value = Int(String(digits)) else { return nil }
+                guard digits.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(String(digits)) else { return nil }
                 position += width
                 switch kind {
                 case "Y": year = value
@@ -87,6 +78,14 @@ public struct TimePattern: Equatable, Sendable, Codable, CustomStringConvertible
                 case "M": minute = value
                 default: second = value
                 }
+            case let .monthName(abbreviated):
+                let found = Self.months.enumerated().first { _, name in
+                    let word = abbreviated ? String(name.prefix(3)) : name
+                    return position + word.count <= chars.count && String(chars[position..<(position + word.count)]).lowercased() == word
+                }
+                guard let (index, name) = found else { return nil }
+                month = index + 1
+                position += abbreviated ? 3 : name.count
             }
         }
         if let doy = dayOfYear {

@@ -13,6 +13,15 @@ public protocol FieldFile: AnyObject {
     var grid: Grid { get }
     /// Valid time of each frame, in file order.
     var validTimes: [Date] { get }
+    /// Where the valid times came from, e.g. `variable 'time'`, `global attribute 'time_coverage_end'`.
+    var timeSource: String { get }
+    /// How stored values are decoded, in words (`raw values, no calibration found` when they are not).
+    var decoding: String { get }
+    /// The file's global (root) attributes.
+    var globalAttributes: Attributes { get }
+    /// What the reader noticed and made a choice about (a missing quantity, a time taken from the
+    /// file's creation date), one line each.
+    var warnings: [String] { get }
     /// Reads frame `index` (0-based) with values decoded to `Float32`, NaN for missing.
     func readFrame(_ index: Int) throws -> Frame
 }
@@ -30,42 +39,6 @@ extension FieldFile {
         guard (0..<frameCount).contains(index) else {
             throw NowcastIOError.invalidOption(path: path, detail: "frame \(index) requested; the file has \(frameCount)")
         }
-    }
-}
-
-/// What to read from a file. Every field is optional: the readers choose sensible defaults.
-public struct FieldReadOptions: Equatable, Sendable, Codable {
-    /// NetCDF variable (name or `group/name`) to read; by default the one field variable there is.
-    public var variable: String?
-    /// ODIM quantity to read (`RATE`, `DBZH`, `ACRR`, `QIND`, ...); by default RATE, ACRR, DBZH or the first.
-    public var quantity: String?
-    /// Value given to ODIM `undetect` pixels; by default 0 for rates and accumulations.
-    public var undetectValue: Float?
-    /// An HDF5 dataset path (e.g. `/precip/data`): reads the file as a generic HDF5 field.
-    public var hdf5Dataset: String?
-    /// Calibration of a generic HDF5 dataset.
-    public var calibration: Calibration
-    /// Where a generic HDF5 dataset's valid time comes from: an attribute as `OBJECT@NAME`, e.g. `/what@time`.
-    public var timeAttribute: String?
-    /// Layout of a string time attribute (default: ISO 8601, or `%Y%m%d%H%M%S` digits).
-    public var timeFormat: TimePattern?
-    /// Reads the valid time from the file name with this pattern, when the file has none (or for HDF5).
-    public var timeFromFileName: TimePattern?
-    /// Units of a generic HDF5 field (default `1`).
-    public var units: String?
-
-    public init(variable: String? = nil, quantity: String? = nil, undetectValue: Float? = nil,
-                hdf5Dataset: String? = nil, calibration: Calibration = Calibration(), timeAttribute: String? = nil,
-                timeFormat: TimePattern? = nil, timeFromFileName: TimePattern? = nil, units: String? = nil) {
-        self.variable = variable
-        self.quantity = quantity
-        self.undetectValue = undetectValue
-        self.hdf5Dataset = hdf5Dataset
-        self.calibration = calibration
-        self.timeAttribute = timeAttribute
-        self.timeFormat = timeFormat
-        self.timeFromFileName = timeFromFileName
-        self.units = units
     }
 }
 
@@ -106,22 +79,25 @@ public enum ContainerFormat: String, Sendable, Codable {
 }
 
 /// Opens a field file in whichever format it is: NetCDF classic and NetCDF-4 as CF, HDF5 with
-/// `Conventions = ODIM_H5/...` as ODIM, other HDF5 as generic HDF5 when `options.hdf5Dataset` names
-/// a dataset.
+/// `Conventions = ODIM_H5/...` as ODIM, KNMI's radar HDF5 by its own layout, other HDF5 as generic
+/// HDF5 when `options.hdf5Dataset` names a dataset.
 public func openFieldFile(_ path: String, options: FieldReadOptions = FieldReadOptions()) throws -> FieldFile {
     switch try ContainerFormat.detect(path) {
     case .netcdfClassic:
         return try CFFieldFile(path: path, options: options)
     case .hdf5:
-        if options.hdf5Dataset != nil { return try HDF5FieldFile(path: path, options: options) }
         let hdf5 = try HDF5File(path: path)
+        if options.hdf5Dataset != nil { return try HDF5FieldFile(file: hdf5, layout: HDF5Layout(options: options, path: path)) }
         let conventions = try hdf5.attributes(of: "/")["Conventions"]?.stringValue ?? ""
         if conventions.uppercased().hasPrefix("ODIM_H5") { return try ODIMFieldFile(file: hdf5, options: options) }
-        if options.variable != nil || isNetCDF4(hdf5) { return try CFFieldFile(path: path, options: options) }
+        if let layout = try KNMILayout.detect(hdf5) { return try HDF5FieldFile(file: hdf5, layout: layout) }
+        if isNetCDF4(hdf5) { return try CFFieldFile(path: path, options: options) }
         let datasets = (try? hdf5.allDatasets().joined(separator: ", ")) ?? "?"
+        let named = options.variable.map { "--variable '\($0)' names a NetCDF variable, and this is " } ?? ""
         throw NowcastIOError.invalidOption(
             path: path,
-            detail: "HDF5 file that is neither NetCDF-4 nor ODIM_H5; name the dataset to read with --dataset (datasets: \(datasets))")
+            detail: "\(named)an HDF5 file that is neither NetCDF-4, ODIM_H5 nor a known layout; name the dataset to read with --dataset "
+                + "and its calibration with --gain/--offset/--nodata (datasets: \(datasets))")
     }
 }
 

@@ -21,9 +21,12 @@ public struct Frame: Sendable {
     public var sourcePath: String
     /// Variable or dataset the frame was read from.
     public var sourceVariable: String
+    /// Stored values that were NaN or infinite where the format says a value is valid (or whose
+    /// decoding overflowed): they are missing (NaN) in `values`, and counted here.
+    public var nonFiniteCount: Int
 
     public init(values: [Float], grid: Grid, validTime: Date, startTime: Date? = nil, endTime: Date? = nil,
-                units: String, quantity: String, sourcePath: String, sourceVariable: String) {
+                units: String, quantity: String, sourcePath: String, sourceVariable: String, nonFiniteCount: Int = 0) {
         self.values = values
         self.grid = grid
         self.validTime = validTime
@@ -33,6 +36,7 @@ public struct Frame: Sendable {
         self.quantity = quantity
         self.sourcePath = sourcePath
         self.sourceVariable = sourceVariable
+        self.nonFiniteCount = nonFiniteCount
     }
 
     /// Number of rows.

@@ -32,8 +32,11 @@ public struct Grid: Equatable, Sendable, Codable {
     public var projection: String?
     /// The CF grid mapping, when the source had one.
     public var gridMapping: GridMapping?
+    /// Where `projection` came from, e.g. `grid mapping 'crs'`, `global attribute 'gdal_projection'`.
+    public var projectionSource: String?
 
-    public init(x: [Double], y: [Double], xyUnits: String, projection: String? = nil, gridMapping: GridMapping? = nil) {
+    public init(x: [Double], y: [Double], xyUnits: String, projection: String? = nil, gridMapping: GridMapping? = nil,
+                projectionSource: String? = nil) {
         self.nx = x.count
         self.ny = y.count
         self.x = x
@@ -41,6 +44,7 @@ public struct Grid: Equatable, Sendable, Codable {
         self.xyUnits = xyUnits
         self.projection = projection
         self.gridMapping = gridMapping
+        self.projectionSource = projectionSource
     }
 
     /// A grid of cell indices (0, 1, 2, ...) for fields without georeferencing.

@@ -171,40 +171,97 @@ public final class HDF5File {
         return try hdf5Call(path, "opening dataset \(dataset)") { H5Dopen2(id, dataset, nk_H5P_DEFAULT()) }
     }
 
-    /// One attribute's value: numbers, or strings of fixed or variable length; nil for other types.
+    /// One attribute's value: numbers, or strings of any kind HDF5 stores (fixed or variable length,
+    /// ASCII or UTF-8, NUL- or space-padded, scalar or array); nil for types no convention uses
+    /// (compounds, enums, references). A read that fails names the attribute and its type.
     private func readAttribute(_ aid: hid_t, name: String, object: String) throws -> AttributeValue? {
-        let what = "reading attribute '\(name)' of \(object)"
-        let tid = try hdf5Call(path, what) { H5Aget_type(aid) }
+        let tid = try hdf5Call(path, "reading the type of attribute '\(name)' of \(object)") { H5Aget_type(aid) }
         defer { hdf5Close(tid) }
-        let sid = try hdf5Call(path, what) { H5Aget_space(aid) }
+        let sid = try hdf5Call(path, "reading the shape of attribute '\(name)' of \(object)") { H5Aget_space(aid) }
         defer { hdf5Close(sid) }
-        let count = Int(LibraryLock.run { H5Sget_simple_extent_npoints(sid) })
-        guard count > 0 else { return nil }
+        let type = LibraryLock.run { HDF5StringType(tid) }
+        let count = Int(LibraryLock.run { H5Sget_simple_extent_type(sid) == H5S_NULL ? 0 : max(0, H5Sget_simple_extent_npoints(sid)) })
+        func failure(_ detail: String) -> NowcastIOError {
+            .unreadableAttribute(path: path, object: object, attribute: name,
+                                 type: type?.description(count: count) ?? LibraryLock.run { Self.typeDescription(tid, count: count) }, detail: detail)
+        }
         if let scalar = LibraryLock.run({ ScalarType(hdf5Type: tid) }) {
             var values = [Double](repeating: 0, count: count)
-            try hdf5Status(path, what) { H5Aread(aid, nk_H5T_NATIVE_DOUBLE(), &values) }
+            guard count == 0 || LibraryLock.run({ H5Aread(aid, nk_H5T_NATIVE_DOUBLE(), &values) }) >= 0 else { throw failure("HDF5 could not convert it to numbers") }
             return .numbers(scalar, values)
         }
-        guard LibraryLock.run({ H5Tget_class(tid) }) == H5T_STRING else { return nil }
-        let memoryType = try hdf5Call(path, what) { H5Tcopy(nk_H5T_C_S1()) }
+        guard let type else { return nil }
+        guard count > 0 else { return .text("") }
+        // The memory type matches the file's (character set, padding), so HDF5 converts nothing.
+        let memoryType = try hdf5Call(path, "reading attribute '\(name)' of \(object)") { H5Tcopy(nk_H5T_C_S1()) }
         defer { hdf5Close(memoryType) }
-        var strings: [String]
-        if LibraryLock.run({ H5Tis_variable_str(tid) }) > 0 {
-            try hdf5Status(path, what) { H5Tset_size(memoryType, nk_H5T_VARIABLE()) }
+        let strings: [String]
+        if type.variableLength {
+            guard LibraryLock.run({ H5Tset_size(memoryType, nk_H5T_VARIABLE()) >= 0 && H5Tset_cset(memoryType, type.characterSet) >= 0 }) else {
+                throw failure("HDF5 could not make a matching memory type")
+            }
             var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
-            try hdf5Status(path, what) { H5Aread(aid, memoryType, &pointers) }
-            strings = pointers.map { $0.map { String(cString: $0) } ?? "" }
+            guard LibraryLock.run({ H5Aread(aid, memoryType, &pointers) }) >= 0 else { throw failure("HDF5 could not read the strings") }
+            strings = pointers.map { $0.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: strlen($0)), as: UTF8.self) } ?? "" }
             _ = LibraryLock.run { H5Dvlen_reclaim(memoryType, sid, nk_H5P_DEFAULT(), &pointers) }
         } else {
-            let size = LibraryLock.run { H5Tget_size(tid) }
-            try hdf5Status(path, what) { H5Tset_size(memoryType, size) }
-            var bytes = [CChar](repeating: 0, count: size * count + 1)
-            try hdf5Status(path, what) { H5Aread(aid, memoryType, &bytes) }
-            strings = (0..<count).map { i in
-                trimmedString(Array(bytes[(i * size)..<((i + 1) * size)]))
-                    .trimmingCharacters(in: .whitespaces)
-            }
+            let size = type.size
+            guard size > 0, LibraryLock.run({ H5Tset_size(memoryType, size) >= 0 && H5Tset_cset(memoryType, type.characterSet) >= 0
+                && H5Tset_strpad(memoryType, type.padding) >= 0 }) else { throw failure("HDF5 could not make a matching memory type") }
+            var bytes = [UInt8](repeating: 0, count: size * count)
+            guard LibraryLock.run({ H5Aread(aid, memoryType, &bytes) }) >= 0 else { throw failure("HDF5 could not read the strings") }
+            strings = (0..<count).map { type.text(bytes[(($0) * size)..<(($0 + 1) * size)]) }
         }
         return strings.count == 1 ? .text(strings[0]) : .texts(strings)
+    }
+
+    /// What an attribute's type is, in words, for messages.
+    private static func typeDescription(_ tid: hid_t, count: Int) -> String {
+        let kind: String
+        switch H5Tget_class(tid) {
+        case H5T_INTEGER: kind = "\(H5Tget_size(tid) * 8)-bit integer"
+        case H5T_FLOAT: kind = "\(H5Tget_size(tid) * 8)-bit float"
+        case H5T_COMPOUND: kind = "compound"
+        case H5T_ENUM: kind = "enumeration"
+        case H5T_ARRAY: kind = "array type"
+        case H5T_VLEN: kind = "variable-length sequence"
+        case H5T_REFERENCE: kind = "reference"
+        case H5T_OPAQUE: kind = "opaque"
+        case H5T_BITFIELD: kind = "bit field"
+        default: kind = "unknown type"
+        }
+        return count == 1 ? kind : "\(count) x \(kind)"
+    }
+}
+
+/// How an HDF5 string type stores its text: the parts the reader must match to read it unconverted.
+struct HDF5StringType {
+    var variableLength: Bool
+    var size: Int
+    var characterSet: H5T_cset_t
+    var padding: H5T_str_t
+
+    /// Nil when `tid` is not a string type. Call under the library lock.
+    init?(_ tid: hid_t) {
+        guard H5Tget_class(tid) == H5T_STRING else { return nil }
+        variableLength = H5Tis_variable_str(tid) > 0
+        size = H5Tget_size(tid)
+        characterSet = H5Tget_cset(tid)
+        padding = H5Tget_strpad(tid)
+    }
+
+    /// The text of one fixed-length element: up to the first NUL, trailing spaces dropped when
+    /// space-padded (Fortran's convention); bytes that are not UTF-8 become U+FFFD.
+    func text(_ bytes: ArraySlice<UInt8>) -> String {
+        var end = bytes.firstIndex(of: 0) ?? bytes.endIndex
+        if padding == H5T_STR_SPACEPAD { while end > bytes.startIndex, bytes[end - 1] == 0x20 { end -= 1 } }
+        return String(decoding: bytes[bytes.startIndex..<end], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+    }
+
+    /// E.g. "variable-length UTF-8 string", "3 x fixed-length ASCII string of 8 bytes".
+    func description(count: Int) -> String {
+        let set = characterSet == H5T_CSET_UTF8 ? "UTF-8" : "ASCII"
+        let kind = variableLength ? "variable-length \(set) string" : "fixed-length \(set) string of \(size) bytes"
+        return count == 1 ? kind : "\(count) x \(kind)"
     }
 }

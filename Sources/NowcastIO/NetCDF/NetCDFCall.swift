@@ -106,8 +106,10 @@ func netcdfAttributes(path: String, ncid: Int32, varid: Int32, owner: String) th
     return result
 }
 
-/// Text from a NUL-padded C buffer, without trailing NULs.
+/// Text from a NUL- or space-padded C buffer (Fortran writers pad with spaces), without the
+/// padding; bytes that are not UTF-8 become U+FFFD.
 func trimmedString(_ bytes: [CChar]) -> String {
-    let end = bytes.firstIndex(of: 0) ?? bytes.count
+    var end = bytes.firstIndex(of: 0) ?? bytes.count
+    while end > 0, bytes[end - 1] == 0x20 { end -= 1 }
     return String(decoding: bytes[..<end].map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

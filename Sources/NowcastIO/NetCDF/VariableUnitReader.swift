@@ -40,8 +40,10 @@ public final class VariableUnitReader {
     /// The file read.
     public var path: String { variable.path }
 
-    /// Reads and decodes unit `index` into `buffer` (at least `unitValues` values).
-    public func read(_ index: Int, into buffer: UnsafeMutableBufferPointer<Float>) throws {
+    /// Reads and decodes unit `index` into `buffer` (at least `unitValues` values); returns the
+    /// number of non-finite stored values made missing (see `CFPacking.decode`).
+    @discardableResult
+    public func read(_ index: Int, into buffer: UnsafeMutableBufferPointer<Float>) throws -> Int {
         guard (0..<unitCount).contains(index) else {
             throw NowcastIOError.invalidOption(path: path, detail: "'\(variable.pathName)': index \(index) requested; it has \(unitCount)")
         }
@@ -51,14 +53,13 @@ public final class VariableUnitReader {
         let frame = UnsafeMutableBufferPointer(rebasing: buffer[0..<unitValues])
         if directChunkReads, let reader = directReader, let stored = try reader.compressedFrame(index) {
             var bytes: [UInt8] = []
-            try decodeStoredUnit(stored, reader: reader, packing: packing, into: frame, scratch: &bytes)
-        } else {
-            try readFrameThroughLibrary(index, into: frame)
+            return try decodeStoredUnit(stored, reader: reader, packing: packing, into: frame, scratch: &bytes)
         }
+        return try readFrameThroughLibrary(index, into: frame)
     }
 
     /// Reads unit `index` with `nc_get_vara_*` and decodes it: the reference path.
-    private func readFrameThroughLibrary(_ index: Int, into frame: UnsafeMutableBufferPointer<Float>) throws {
+    private func readFrameThroughLibrary(_ index: Int, into frame: UnsafeMutableBufferPointer<Float>) throws -> Int {
         let shape = variable.shape
         let first = (unitAxis ?? -1) + 1
         var start = [Int](repeating: 0, count: shape.count)
@@ -66,30 +67,32 @@ public final class VariableUnitReader {
         if let axis = unitAxis { start[axis] = index }
         if packing.decodesInFloat {
             try variable.read(into: frame, start: start, count: count)
-            packing.decode(inPlace: frame)
-        } else {
-            if scratch.count != frame.count { scratch = [Double](repeating: 0, count: frame.count) }
-            try scratch.withUnsafeMutableBufferPointer { raw in
-                try variable.read(into: raw, start: start, count: count)
-                packing.decode(UnsafeBufferPointer(raw), into: frame)
-            }
+            return packing.decode(inPlace: frame)
+        }
+        if scratch.count != frame.count { scratch = [Double](repeating: 0, count: frame.count) }
+        return try scratch.withUnsafeMutableBufferPointer { raw in
+            try variable.read(into: raw, start: start, count: count)
+            return packing.decode(UnsafeBufferPointer(raw), into: frame)
         }
     }
 
     /// Reads units `range` into `buffer` (`range.count * unitValues` values, one after another),
     /// decoding up to `threads` units at once where direct chunk reads apply; sequential otherwise.
-    /// Memory beyond `buffer` is bounded by `threads` compressed and decoded units.
+    /// Memory beyond `buffer` is bounded by `threads` compressed and decoded units. Returns the
+    /// number of non-finite stored values made missing, over the whole range.
+    @discardableResult
     public func read(_ range: Range<Int>, into buffer: UnsafeMutableBufferPointer<Float>,
-                     threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
+                     threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> Int {
         let size = unitValues
         guard buffer.count >= range.count * size else {
             throw NowcastIOError.invalidOption(path: path, detail: "buffer of \(buffer.count) values for \(range.count) units of \(size)")
         }
+        var nonFinite = 0
         guard directChunkReads, let reader = directReader, threads > 1 else {
             for (slot, index) in range.enumerated() {
-                try read(index, into: UnsafeMutableBufferPointer(rebasing: buffer[(slot * size)..<((slot + 1) * size)]))
+                nonFinite += try read(index, into: UnsafeMutableBufferPointer(rebasing: buffer[(slot * size)..<((slot + 1) * size)]))
             }
-            return
+            return nonFinite
         }
         var start = range.lowerBound
         while start < range.upperBound {
@@ -103,30 +106,37 @@ public final class VariableUnitReader {
             }
             // ...and decode on every core at once.
             let failures = ErrorBox()
-            DispatchQueue.concurrentPerform(iterations: batch.count) { item in
-                let slot = batch.lowerBound - range.lowerBound + item
-                let frame = UnsafeMutableBufferPointer(rebasing: buffer[(slot * size)..<((slot + 1) * size)])
-                do {
-                    if let chunk = stored[item] {
-                        var bytes: [UInt8] = []
-                        try decodeStoredUnit(chunk, reader: reader, packing: packing, into: frame, scratch: &bytes)
-                    }
-                } catch { failures.record(error) }
+            var counts = [Int](repeating: 0, count: batch.count)
+            counts.withUnsafeMutableBufferPointer { counts in
+                DispatchQueue.concurrentPerform(iterations: batch.count) { item in
+                    let slot = batch.lowerBound - range.lowerBound + item
+                    let frame = UnsafeMutableBufferPointer(rebasing: buffer[(slot * size)..<((slot + 1) * size)])
+                    do {
+                        if let chunk = stored[item] {
+                            var bytes: [UInt8] = []
+                            counts[item] = try decodeStoredUnit(chunk, reader: reader, packing: packing, into: frame, scratch: &bytes)
+                        }
+                    } catch { failures.record(error) }
+                }
             }
             if let error = failures.first { throw error }
+            nonFinite += counts.reduce(0, +)
             // Frames whose chunk was never written hold the fill value: the library path reads them.
             for (item, chunk) in stored.enumerated() where chunk == nil {
                 let slot = batch.lowerBound - range.lowerBound + item
-                try readFrameThroughLibrary(batch.lowerBound + item, into: UnsafeMutableBufferPointer(rebasing: buffer[(slot * size)..<((slot + 1) * size)]))
+                nonFinite += try readFrameThroughLibrary(batch.lowerBound + item,
+                                                         into: UnsafeMutableBufferPointer(rebasing: buffer[(slot * size)..<((slot + 1) * size)]))
             }
             start = batch.upperBound
         }
+        return nonFinite
     }
 }
 
 /// Decodes one stored chunk into `frame`: inflate and unshuffle, widen to Float, CF decoding.
+/// Returns the number of non-finite stored values made missing.
 func decodeStoredUnit(_ stored: (bytes: [UInt8], filterMask: UInt32), reader: DirectChunkReader, packing: CFPacking,
-                      into frame: UnsafeMutableBufferPointer<Float>, scratch: inout [UInt8]) throws {
+                      into frame: UnsafeMutableBufferPointer<Float>, scratch: inout [UInt8]) throws -> Int {
     if reader.storedType == .float32 {
         try reader.decode(stored, into: UnsafeMutableRawBufferPointer(frame), scratch: &scratch)
     } else {
@@ -142,5 +152,5 @@ func decodeStoredUnit(_ stored: (bytes: [UInt8], filterMask: UInt32), reader: Di
             }
         }
     }
-    packing.decode(inPlace: frame)
+    return packing.decode(inPlace: frame)
 }

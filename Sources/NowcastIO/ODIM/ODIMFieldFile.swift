@@ -34,9 +34,16 @@ public final class ODIMFieldFile: FieldFile {
     public let selected: [Field]
     /// Units of the decoded values, from the quantity (`mm h-1` for RATE).
     public let units: String
+    public let timeSource: String
+    public let globalAttributes: Attributes
+    public let warnings: [String]
+    public var decoding: String { selected[0].calibration.summary }
     private let starts: [Date?]
     private let ends: [Date?]
     private let file: HDF5File
+
+    /// The quantity of data arrays whose what groups name none.
+    public static let unknownQuantity = "UNKNOWN"
 
     /// Quantities read when none is asked for, in order of preference.
     public static let preferredQuantities = ["RATE", "ACRR", "DBZH", "TH"]
@@ -51,6 +58,7 @@ public final class ODIMFieldFile: FieldFile {
         let path = file.path
         self.path = path
         let root = try file.attributes(of: "/")
+        globalAttributes = root
         formatName = root["Conventions"]?.stringValue ?? "ODIM_H5"
         fields = try Self.listFields(file, undetectValue: options.undetectValue)
         guard !fields.isEmpty else {
@@ -67,6 +75,8 @@ public final class ODIMFieldFile: FieldFile {
         }
         quantity = first.quantity
         units = Self.units(of: quantity)
+        warnings = first.quantity == Self.unknownQuantity
+            ? ["no 'quantity' in the what groups of \(first.group): read as an unknown quantity in units '1' (name one with --quantity)"] : []
         let info = try file.datasetInfo(first.group + "/data")
         guard info.shape.count == 2, info.type != nil else {
             throw NowcastIOError.unexpectedShape(path: path, variable: first.group + "/data", expected: "a 2-D numeric dataset",
@@ -80,6 +90,7 @@ public final class ODIMFieldFile: FieldFile {
         starts = startTimes
         ends = endTimes
         validTimes = selected.count == 1 ? [nominal] : endTimes.map { $0 ?? nominal }
+        timeSource = selected.count == 1 ? "what/date and what/time" : "enddate and endtime of each dataset"
     }
 
     public func readFrame(_ index: Int) throws -> Frame {
@@ -92,17 +103,14 @@ public final class ODIMFieldFile: FieldFile {
                                                  found: "shape \(info.shape)")
         }
         var values = [Float](repeating: 0, count: grid.ny * grid.nx)
-        try values.withUnsafeMutableBufferPointer { output in
+        let nonFinite = try values.withUnsafeMutableBufferPointer { output -> Int in
             if type.isExactInFloat32 {
-                let raw = try file.readFloats(dataset)
-                raw.withUnsafeBufferPointer { field.calibration.apply($0, into: output) }
-            } else {
-                let raw = try file.readDoubles(dataset)
-                raw.withUnsafeBufferPointer { field.calibration.apply($0, into: output) }
+                return try file.readFloats(dataset).withUnsafeBufferPointer { field.calibration.apply($0, into: output) }
             }
+            return try file.readDoubles(dataset).withUnsafeBufferPointer { field.calibration.apply($0, into: output) }
         }
         return Frame(values: values, grid: grid, validTime: validTimes[index], startTime: starts[index], endTime: ends[index],
-                     units: units, quantity: quantity, sourcePath: path, sourceVariable: dataset)
+                     units: units, quantity: quantity, sourcePath: path, sourceVariable: dataset, nonFiniteCount: nonFinite)
     }
 
     // MARK: - Structure
@@ -129,7 +137,7 @@ public final class ODIMFieldFile: FieldFile {
                 where_ = overlay(where_, try group(level, "where"))
                 how = overlay(how, try group(level, "how"))
             }
-            let quantity = what["quantity"]?.stringValue ?? "UNKNOWN"
+            let quantity = what["quantity"]?.stringValue ?? unknownQuantity
             let calibration = Calibration(gain: what["gain"]?.doubleValue ?? 1, offset: what["offset"]?.doubleValue ?? 0,
                                           nodata: what["nodata"]?.doubleValue, undetect: what["undetect"]?.doubleValue,
                                           undetectValue: undetectValue ?? defaultUndetectValue(quantity))
@@ -177,10 +185,10 @@ public final class ODIMFieldFile: FieldFile {
     // MARK: - Grid and time
 
     private static func grid(_ where_: Attributes, ny: Int, nx: Int, path: String, group: String) throws -> Grid {
-        if let xsize = where_["xsize"]?.doubleValue, let ysize = where_["ysize"]?.doubleValue,
-           Int(xsize) != nx || Int(ysize) != ny {
+        if let xsize = where_["xsize"]?.doubleValue, let ysize = where_["ysize"]?.doubleValue, xsize != Double(nx) || ysize != Double(ny) {
             throw NowcastIOError.unexpectedShape(path: path, variable: group + "/data",
-                                                 expected: "\(Int(ysize)) x \(Int(xsize)) as where/ysize, xsize say", found: "\(ny) x \(nx)")
+                                                 expected: "\(formatNumber(ysize)) x \(formatNumber(xsize)) as where/ysize, xsize say",
+                                                 found: "\(ny) x \(nx)")
         }
         guard let projdef = where_["projdef"]?.stringValue, let xscale = where_["xscale"]?.doubleValue,
               let yscale = where_["yscale"]?.doubleValue else {
@@ -209,7 +217,7 @@ public final class ODIMFieldFile: FieldFile {
         }
         let x = (0..<nx).map { corner.x + (Double($0) + 0.5) * xscale }
         let y = (0..<ny).map { corner.y - (Double($0) + 0.5) * yscale }
-        return Grid(x: x, y: y, xyUnits: "m", projection: projdef.trimmingCharacters(in: .whitespaces))
+        return Grid(x: x, y: y, xyUnits: "m", projection: projdef.trimmingCharacters(in: .whitespaces), projectionSource: "where/projdef")
     }
 
     private static func optionalDate(_ what: Attributes, _ dateKey: String, _ timeKey: String, path: String, group: String) throws -> Date? {

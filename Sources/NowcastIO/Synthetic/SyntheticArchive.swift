@@ -65,8 +65,8 @@ public struct SyntheticArchive {
     /// with the number done. Returns the paths written. Each file is written atomically.
     @discardableResult
     public func write(to folder: String, progress: (Int) -> Void = { _ in }) throws -> [String] {
-        guard frames >= 1 else { throw SyntheticRainError("frames \(frames): expected at least 1") }
-        guard (0...9).contains(deflateLevel) else { throw SyntheticRainError("deflate level \(deflateLevel): expected 0 to 9") }
+        guard frames >= 1 else { throw NowcastIOError.invalidParameter(name: "frames", expected: "at least 1", found: "\(frames)") }
+        guard (0...9).contains(deflateLevel) else { throw NowcastIOError.invalidParameter(name: "deflate level", expected: "0 to 9", found: "\(deflateLevel)") }
         try FileError.createFolder(folder)
         var generator = try SyntheticRain(settings: rain)
         let grid = self.grid

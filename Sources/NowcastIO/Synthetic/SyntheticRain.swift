@@ -67,20 +67,24 @@ public struct SyntheticRain {
     /// Sets up the generator; throws when the size or step is out of range.
     public init(settings: Settings) throws {
         guard settings.ny >= 8, settings.nx >= 8, settings.ny <= 8192, settings.nx <= 8192 else {
-            throw SyntheticRainError("size \(settings.ny) x \(settings.nx): expected 8 to 8192 cells per side")
+            throw NowcastIOError.invalidParameter(name: "size", expected: "8 to 8192 cells per side", found: "\(settings.ny) x \(settings.nx)")
         }
-        guard settings.stepMinutes > 0, settings.stepMinutes <= 1440, settings.cellSize > 0 else {
-            throw SyntheticRainError("step \(settings.stepMinutes) min and cell size \(settings.cellSize) m must be positive (step at most a day)")
+        guard settings.stepMinutes > 0, settings.stepMinutes <= 1440 else {
+            throw NowcastIOError.invalidParameter(name: "step", expected: "above 0 and at most 1440 minutes (a day)", found: "\(settings.stepMinutes)")
+        }
+        guard settings.cellSize > 0, settings.cellSize.isFinite else {
+            throw NowcastIOError.invalidParameter(name: "cell size", expected: "a positive number of metres", found: "\(settings.cellSize)")
         }
         guard settings.wetFraction > 0, settings.wetFraction < 1 else {
-            throw SyntheticRainError("wet fraction \(settings.wetFraction): expected a value between 0 and 1")
+            throw NowcastIOError.invalidParameter(name: "wet fraction", expected: "a value between 0 and 1", found: "\(settings.wetFraction)")
         }
         self.settings = settings
         // A periodic domain with a margin, so that structures wrapping round are rarely in view.
         var size = 8
         while size < max(settings.ny, settings.nx) * 5 / 4 { size *= 2 }
         n = size
-        guard let fft = FFT(length: size) else { throw SyntheticRainError("internal: FFT size \(size)") }
+        // `size` is a power of two by construction.
+        guard let fft = FFT(length: size) else { throw NowcastIOError.invalidParameter(name: "FFT length", expected: "a power of two", found: "\(size)") }
         self.fft = fft
         random = SeededGenerator(seed: settings.seed)
         amplitude = Self.powerLawAmplitude(n: size)
@@ -292,10 +296,4 @@ public struct SyntheticRain {
         let q = p - 0.5, r = q * q
         return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
     }
-}
-
-/// Settings the synthetic generator cannot use.
-public struct SyntheticRainError: Error, CustomStringConvertible {
-    public let description: String
-    init(_ description: String) { self.description = description }
 }
