@@ -46,6 +46,9 @@ struct ConvertOptions: ParsableArguments {
     @Option(help: "Frames the wet share is measured on (inputs, targets, both): filters.wet_frames.")
     var wetFrames: String?
 
+    @Flag(help: "Count the cells missing in every frame (outside the coverage) in the missing and wet shares: filters.exclude_static_missing false.")
+    var countStaticMissing = false
+
     @Option(help: "Split block length in hours: split.block_hours.")
     var blockHours: Double?
 
@@ -94,6 +97,7 @@ struct ConvertOptions: ParsableArguments {
             }
             c.filters.wetFrames = frames
         }
+        if countStaticMissing { c.filters.excludeStaticMissing = false }
         if let blockHours { c.split.blockHours = blockHours }
         if let validation { c.split.validation = validation }
         if let test { c.split.test = test }
@@ -137,11 +141,16 @@ struct Convert: ParsableCommand {
         let seconds = Date().timeIntervalSince(started)
         let c = manifest.counts
         let kept = Split.allCases.map { "\($0.rawValue) \(c.kept[$0.rawValue] ?? 0)" }.joined(separator: ", ")
+        let staticCells = manifest.staticMissing.map {
+            "; \($0.cells) cells (\(String(format: "%.1f", 100 * $0.fraction)) %) missing in all \($0.framesExamined) frames examined, "
+                + (config.filters.excludeStaticMissing ? "left out of the shares" : "counted")
+        } ?? ""
         print("""
         store      \(config.output)
+        source     \(manifest.sourceFormat ?? "?"); \(manifest.sourceDecoding ?? "?")\(c.nonFiniteValues.map { $0 > 0 ? "; \($0) non-finite values read as missing" : "" } ?? "")
         frames     \(c.frames) (files skipped \(c.filesSkipped), duplicates \(c.duplicateFrames), missing steps \(c.missingSteps)); \(String(format: "%.1f", Double(c.frames) / max(seconds, 1e-9))) frames/s, \(String(format: "%.1f", seconds)) s, peak RSS \(peakResidentMegabytes()) MB
         windows    \(c.windows) planned (rejected: \(c.rejectedGaps) with a gap, \(c.rejectedSplitBoundary) across split blocks)
-        samples    \(c.samplesExamined) examined; rejected \(c.rejectedMissing) for missing data, \(c.rejectedDry) as too dry
+        samples    \(c.samplesExamined) examined; rejected \(c.rejectedMissing) for missing data, \(c.rejectedDry) as too dry\(staticCells)
         kept       \(kept)
         layout     \(manifest.layout.inputs) + \(manifest.layout.targets) frames of \(manifest.layout.ny) x \(manifest.layout.nx), \(manifest.layout.packing == nil ? "float32" : "int16 packed")
         transforms \(manifest.transforms.summary)

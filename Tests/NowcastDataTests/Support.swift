@@ -65,3 +65,27 @@ func assertFails<T>(_ body: @autoclosure () throws -> T, mentions: [String], fil
         for word in mentions { XCTAssertTrue(text.contains(word), "'\(text)' lacks '\(word)'", file: file, line: line) }
     }
 }
+
+/// A CF NetCDF archive of the given float32 fields (one file per frame, `ny` x `nx`, every `step`
+/// minutes from 2024-06-01), with `_FillValue` -9999: for values no generator makes (infinities,
+/// negative rates).
+@discardableResult
+func valueArchive(_ folder: String, frames: [[Float]], ny: Int, nx: Int, step: Double = 10) throws -> [String] {
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    return try frames.enumerated().map { index, values in
+        let path = folder + String(format: "/values_%03d.nc", index)
+        let writer = try NetCDFWriter(path: path)
+        try writer.addDimension("time", length: 1)
+        try writer.addDimension("y", length: ny)
+        try writer.addDimension("x", length: nx)
+        try writer.addVariable("time", type: .float64, dimensions: ["time"], attributes: Attributes([
+            ("units", .text("minutes since 2024-06-01 00:00:00")), ("standard_name", .text("time")),
+        ]))
+        try writer.addVariable("rain", type: .float32, dimensions: ["time", "y", "x"],
+                               attributes: Attributes([("units", .text("mm h-1")), ("_FillValue", .numbers(.float32, [-9999]))]))
+        try writer.write("time", [Double(index) * step])
+        try writer.write("rain", values)
+        try writer.finish()
+        return path
+    }
+}

@@ -70,7 +70,7 @@ public struct ConvertConfig: Codable, Equatable, Sendable {
     static let knownKeys: [String: Set<String>] = [
         "": Set(CodingKeys.allCases.map(\.rawValue)).union(FieldReadOptions.CodingKeys.allCases.map(\.rawValue)),
         "window": ["inputs", "targets", "stride", "patch_size", "patch_stride", "coarsen"],
-        "filters": ["max_missing_fraction", "min_wet_fraction", "wet_threshold", "wet_frames"],
+        "filters": ["max_missing_fraction", "min_wet_fraction", "wet_threshold", "wet_frames", "exclude_static_missing"],
         "split": ["block_hours", "validation", "test", "seed"],
     ]
 
@@ -120,7 +120,7 @@ extension WindowSpec {
 extension WindowFilters {
     enum CodingKeys: String, CodingKey {
         case maxMissingFraction = "max_missing_fraction", minWetFraction = "min_wet_fraction"
-        case wetThreshold = "wet_threshold", wetFrames = "wet_frames"
+        case wetThreshold = "wet_threshold", wetFrames = "wet_frames", excludeStaticMissing = "exclude_static_missing"
     }
 
     public init(from decoder: Decoder) throws {
@@ -129,7 +129,8 @@ extension WindowFilters {
         self.init(maxMissingFraction: try c.decodeIfPresent(Double.self, forKey: .maxMissingFraction) ?? d.maxMissingFraction,
                   minWetFraction: try c.decodeIfPresent(Double.self, forKey: .minWetFraction) ?? d.minWetFraction,
                   wetThreshold: try c.decodeIfPresent(Double.self, forKey: .wetThreshold) ?? d.wetThreshold,
-                  wetFrames: try c.decodeIfPresent(Frames.self, forKey: .wetFrames) ?? d.wetFrames)
+                  wetFrames: try c.decodeIfPresent(Frames.self, forKey: .wetFrames) ?? d.wetFrames,
+                  excludeStaticMissing: try c.decodeIfPresent(Bool.self, forKey: .excludeStaticMissing) ?? d.excludeStaticMissing)
     }
 }
 

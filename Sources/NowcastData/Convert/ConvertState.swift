@@ -16,6 +16,8 @@ struct ConvertState: Codable, Equatable {
     var ranges: Int
     /// Counts up to the position.
     var counts: Manifest.Counts
+    /// Frames whose non-finite values are in `counts` (all before this index).
+    var countedFrames = 0
     /// Shards finished, per split.
     var shards: [String: [Manifest.Shard]]
 

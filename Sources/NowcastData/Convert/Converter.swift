@@ -19,7 +19,9 @@ public final class Converter {
 
     public init(config: ConvertConfig) { self.config = config }
 
-    /// Runs the conversion; returns the manifest written.
+    /// Runs the conversion; returns the manifest written. Refuses, before writing anything, an
+    /// archive that makes no window; when every sample is rejected, says which filter rejected
+    /// them and what they had, and leaves no store.
     @discardableResult
     public func run() throws -> Manifest {
         try config.validate()
@@ -28,10 +30,26 @@ public final class Converter {
             progress(.indexing, $0, $1)
         }
         for skipped in series.report.skipped { log("warning: skipped \(skipped)") }
+        for warning in series.report.warningLines { log("warning: \(warning)") }
         try config.window.validate(ny: series.grid.ny, nx: series.grid.nx)
         let plan = try WindowPlan(series: series, spec: config.window, split: config.split)
+        try checkPlan(plan, series: series)
         let output = config.output
+        let createdOutput = !FileManager.default.fileExists(atPath: output)
         try prepareFolder(output)
+        do {
+            return try convert(series: series, plan: plan)
+        } catch {
+            // A folder this run made and left empty goes too: nothing half written.
+            if createdOutput, (try? FileManager.default.contentsOfDirectory(atPath: output))?.isEmpty ?? false {
+                try? FileManager.default.removeItem(atPath: output)
+            }
+            throw error
+        }
+    }
+
+    private func convert(series: FrameSeries, plan: WindowPlan) throws -> Manifest {
+        let output = config.output
         let fingerprint = try Self.fingerprint(config, series)
         let manifestPath = (output as NSString).appendingPathComponent("manifest.json")
         if let existing = try? Manifest.load(from: output) {
@@ -42,6 +60,7 @@ public final class Converter {
             return existing
         }
         let statePath = (output as NSString).appendingPathComponent(ConvertState.fileName)
+        let staticMissing = try StaticMissing(series: series, coarsen: config.window.coarsen)
         var state: ConvertState
         if let data = FileManager.default.contents(atPath: statePath), let saved = try? JSONCoding.decoder().decode(ConvertState.self, from: data),
            saved.fingerprint == fingerprint {
@@ -60,14 +79,33 @@ public final class Converter {
             counts.windows = plan.windows.count
             counts.rejectedGaps = plan.rejectedForGaps
             counts.rejectedSplitBoundary = plan.rejectedForSplitBoundary
+            counts.nonFiniteValues = 0
             state = ConvertState(fingerprint: fingerprint, transforms: chain, statistics: statistics, packing: packing,
                                  nextWindow: 0, nextPatch: 0, ranges: 0, counts: counts, shards: [:])
             try JSONCoding.write(state, to: statePath)
         }
-        try write(series: series, plan: plan, state: &state, statePath: statePath)
+        /// A run that stops before its first shard range leaves nothing to resume: no state, no split folders.
+        func forgetUnstarted() {
+            guard state.ranges == 0 else { return }
+            try? FileManager.default.removeItem(atPath: statePath)
+            for split in Split.allCases { try? FileManager.default.removeItem(atPath: (output as NSString).appendingPathComponent(split.rawValue)) }
+        }
+        do { try write(series: series, plan: plan, staticMissing: staticMissing, state: &state, statePath: statePath) } catch {
+            forgetUnstarted()
+            throw error
+        }
+        guard state.counts.keptTotal > 0 else {
+            // Nothing kept: leave no store (the caller removes the folder this run made).
+            forgetUnstarted()
+            throw NowcastDataError.emptyStore(detail: SampleFilter.emptyStoreReason(state.counts, config.filters))
+        }
+        // Splits that had windows but lost them all to the filters (an empty plan was said already).
+        for split in Split.allCases where state.counts.kept[split.rawValue, default: 0] == 0 && plan.windows.contains(where: { $0.split == split }) {
+            log("warning: the \(split.rawValue) split is empty: the filters rejected all of its samples")
+        }
         let (sny, snx) = config.window.sampleShape(ny: series.grid.ny, nx: series.grid.nx)
         let first = try series.frame(0)
-        let manifest = Manifest(
+        var manifest = Manifest(
             layout: SampleLayout(inputs: config.window.inputs, targets: config.window.targets, ny: sny, nx: snx,
                                  packing: state.packing, deflateLevel: config.deflateLevel),
             transforms: state.transforms, statistics: state.statistics, units: first.units,
@@ -75,9 +113,33 @@ public final class Converter {
             grid: GridSummary(ny: series.grid.ny, nx: series.grid.nx, dx: series.grid.dx, dy: series.grid.dy, xyUnits: series.grid.xyUnits,
                               projection: series.grid.projection, firstX: series.grid.x.first, firstY: series.grid.y.first),
             split: config.split, counts: state.counts, shards: state.shards, config: config, sources: series.entries.map(\.path))
+        manifest.staticMissing = staticMissing.summary
+        manifest.sourceFormat = series.report.format
+        manifest.sourceDecoding = series.report.decoding
         try JSONCoding.write(manifest, to: manifestPath)
         try? FileManager.default.removeItem(atPath: statePath)
         return manifest
+    }
+
+    /// Refuses a plan with no window, saying why the candidates were dropped; warns of splits that
+    /// will be empty.
+    private func checkPlan(_ plan: WindowPlan, series: FrameSeries) throws {
+        let minutes = series.step / 60
+        guard !plan.windows.isEmpty else {
+            throw NowcastDataError.emptyStore(detail: "no window of \(config.window.length) consecutive frames (\(config.window.inputs) + "
+                + "\(config.window.targets)) fits the series of \(series.count) frames every \(formatHours(minutes)) min: "
+                + "\(plan.rejectedForGaps) have a gap inside, \(plan.rejectedForSplitBoundary) cross split blocks of "
+                + "\(formatHours(config.split.blockHours)) h (split.block_hours); no store was written")
+        }
+        let blocks = Set(plan.windows.map { config.split.block(of: series.entries[$0.start].validTime) }).count
+        for split in Split.allCases {
+            let share = config.split.share(of: split)
+            if share > 0, !plan.windows.contains(where: { $0.split == split }) {
+                log("warning: the \(split.rawValue) split will be empty: its share is \(share) of the blocks, and the \(plan.windows.count) "
+                    + "windows fall in \(blocks) block\(blocks == 1 ? "" : "s") of \(formatHours(config.split.blockHours)) h; "
+                    + "use more data or shorter blocks (split.block_hours)")
+            }
+        }
     }
 
     /// The normalisation statistics alone: the fitted chain and the statistics of the values that the
@@ -96,8 +158,7 @@ public final class Converter {
             let (fitted, statistics, _) = try fit(series: series, plan: plan)
             return (fitted, statistics ?? RunningStatistics(), frames.count)
         }
-        let statistics = try statisticsPass(series: series, frames: frames) { values in values.withUnsafeMutableBufferPointer { chain.forward($0) } }
-        chain = try config.transformChain()
+        let statistics = try statisticsPass(series: series, frames: frames, chain: chain, steps: chain.steps.count)
         return (chain, statistics, frames.count)
     }
 
@@ -120,27 +181,36 @@ public final class Converter {
         guard !chain.needsFitting && !config.packInt16 || !frames.isEmpty else {
             throw NowcastDataError.emptyStore(detail: "no training windows to fit the transforms on: lower split.validation/split.test or use more data")
         }
-        func pass(steps: Int) throws -> RunningStatistics {
-            try statisticsPass(series: series, frames: frames) { values in values.withUnsafeMutableBufferPointer { chain.forward($0, steps: steps) } }
+        func pass(steps: Int, for purpose: String) throws -> RunningStatistics {
+            let statistics = try statisticsPass(series: series, frames: frames, chain: chain, steps: steps)
+            guard statistics.count > 0 else {
+                throw NowcastDataError.emptyStore(detail: "the \(frames.count) training frames hold no valid value to fit \(purpose) on; "
+                    + "no store was written")
+            }
+            return statistics
         }
         var fittedStatistics: RunningStatistics?
         while let k = chain.firstUnfitted {
-            let statistics = try pass(steps: k)
+            let statistics = try pass(steps: k, for: chain.steps[k].summary)
             chain.steps[k] = chain.steps[k].fitted(to: statistics)
             fittedStatistics = statistics
             log("fitted \(chain.steps[k].summary) on \(statistics.count) values of \(frames.count) training frames")
         }
         var packing: SampleLayout.Packing?
         if config.packInt16 {
-            let statistics = try pass(steps: chain.steps.count)
+            let statistics = try pass(steps: chain.steps.count, for: "the int16 packing")
             packing = SampleLayout.Packing(minimum: statistics.minimum, maximum: statistics.maximum)
+        }
+        guard chain.isFinite else {
+            throw NowcastDataError.emptyStore(detail: "fitting gave non-finite transform parameters (\(chain.summary)); no store was written")
         }
         return (chain, fittedStatistics, packing)
     }
 
-    /// Statistics of `frames` after `transform`, read and transformed a few frames at a time on every
-    /// core; the pieces merge in frame order, so the result does not depend on thread timing.
-    private func statisticsPass(series: FrameSeries, frames: [Int], transform: @escaping (inout [Float]) -> Void) throws -> RunningStatistics {
+    /// Statistics of `frames` after the first `steps` of `chain`, read and transformed a few frames
+    /// at a time on every core; the pieces merge in frame order, so the result does not depend on
+    /// thread timing.
+    private func statisticsPass(series: FrameSeries, frames: [Int], chain: TransformChain, steps: Int) throws -> RunningStatistics {
         var statistics = RunningStatistics()
         let batch = 2 * ProcessInfo.processInfo.activeProcessorCount
         var start = 0
@@ -152,10 +222,7 @@ public final class Converter {
             pieces.withUnsafeMutableBufferPointer { slots in
                 DispatchQueue.concurrentPerform(iterations: indices.count) { k in
                     do {
-                        var values = Coarsening.blockMean(try series.readFrameConcurrently(indices[k]).values, ny: series.grid.ny, nx: series.grid.nx,
-                                                          factor: coarsen)
-                        transform(&values)
-                        slots[k].add(values)
+                        slots[k].add(try PreparedFrame(series: series, index: indices[k], coarsen: coarsen, chain: chain, steps: steps).transformed)
                     } catch { failures.record(error) }
                 }
             }
@@ -169,11 +236,14 @@ public final class Converter {
 
     // MARK: - Writing
 
-    private func write(series: FrameSeries, plan: WindowPlan, state: inout ConvertState, statePath: String) throws {
+    private func write(series: FrameSeries, plan: WindowPlan, staticMissing: StaticMissing, state: inout ConvertState, statePath: String) throws {
         let spec = config.window
         let origins = spec.patchOrigins(ny: series.grid.ny, nx: series.grid.nx)
         let cx = series.grid.nx / spec.coarsen
         let (sny, snx) = spec.sampleShape(ny: series.grid.ny, nx: series.grid.nx)
+        let filter = SampleFilter(filters: config.filters, inputs: spec.inputs, frameCells: sny * snx,
+                                  staticCells: config.filters.excludeStaticMissing && staticMissing.count > 0
+                                      ? origins.map { staticMissing.patch(origin: $0, rows: sny, columns: snx) } : nil)
         let layout = SampleLayout(inputs: spec.inputs, targets: spec.targets, ny: sny, nx: snx, packing: state.packing,
                                   deflateLevel: config.deflateLevel)
         let cache = FrameCache(series: series, coarsen: spec.coarsen, chain: state.transforms)
@@ -203,6 +273,10 @@ public final class Converter {
             let window = plan.windows[w]
             cache.evict(before: window.start)
             let frames = try cache.frames(window.start..<(window.start + spec.length))
+            for (k, frame) in frames.enumerated() where window.start + k >= state.countedFrames {
+                state.counts.nonFiniteValues = (state.counts.nonFiniteValues ?? 0) + frame.nonFinite
+            }
+            state.countedFrames = max(state.countedFrames, window.start + spec.length)
             let times = (0..<spec.length).map { series.entries[window.start + $0].validTime }
             for p in (w == state.nextWindow ? state.nextPatch : 0)..<origins.count {
                 let origin = origins[p]
@@ -223,7 +297,7 @@ public final class Converter {
                     }
                 }
                 state.counts.samplesExamined += 1
-                guard passesFilters(physical, frameValues: sny * snx, counts: &state.counts) else { continue }
+                guard filter.passes(physical, patch: p, counts: &state.counts) else { continue }
                 let writer: ShardWriter
                 if let existing = open[window.split] {
                     writer = existing
@@ -247,37 +321,6 @@ public final class Converter {
         if !open.isEmpty { try closeRange(nextWindow: plan.windows.count, nextPatch: 0) }
     }
 
-    /// Applies the filters to a sample's physical values; counts the first reason of a rejection.
-    private func passesFilters(_ values: [Float], frameValues: Int, counts: inout Manifest.Counts) -> Bool {
-        let filters = config.filters
-        let split = config.window.inputs * frameValues
-        let wetRange: Range<Int>
-        switch filters.wetFrames {
-        case .inputs: wetRange = 0..<split
-        case .targets: wetRange = split..<values.count
-        case .both: wetRange = 0..<values.count
-        }
-        let threshold = Float(filters.wetThreshold)
-        // One pass counts both: NaN compares false with the threshold, so it is never wet.
-        var missing = 0, wet = 0
-        values.withUnsafeBufferPointer { v in
-            for i in 0..<v.count {
-                let x = v[i]
-                missing += x.isNaN ? 1 : 0
-                wet += (x > threshold && wetRange.contains(i)) ? 1 : 0
-            }
-        }
-        if Double(missing) > filters.maxMissingFraction * Double(values.count) {
-            counts.rejectedMissing += 1
-            return false
-        }
-        if filters.minWetFraction > 0, wetRange.isEmpty || Double(wet) < filters.minWetFraction * Double(wetRange.count) {
-            counts.rejectedDry += 1
-            return false
-        }
-        return true
-    }
-
     // MARK: - Folder and identity
 
     /// Creates the output folder and removes temporary files a killed run left behind.
@@ -298,3 +341,6 @@ public final class Converter {
         return "\(text) frames=\(series.count) \(first)..\(last)"
     }
 }
+
+/// Hours (or minutes) without a needless fraction.
+func formatHours(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(format: "%g", value) }

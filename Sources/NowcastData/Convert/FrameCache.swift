@@ -1,19 +1,42 @@
 import Foundation
 import NowcastIO
 
-/// The frames of the windows in progress, each read and prepared once: coarsened physical values
-/// (for the filters) and transformed values (for the store). Frames before the current window are
-/// dropped, so memory holds about one window of frames whatever the archive's length.
-final class FrameCache {
-    struct Prepared {
-        var physical: [Float]
-        var transformed: [Float]
-    }
+/// One frame as a conversion uses it: coarsened physical values (for the filters) and transformed
+/// values (for the store), checked so that a valid source value never becomes NaN or infinite.
+struct PreparedFrame {
+    var physical: [Float]
+    var transformed: [Float]
+    /// Stored values the reader found non-finite and made missing.
+    var nonFinite: Int
 
+    /// Reads, coarsens and transforms frame `index` of `series` by the first `steps` of `chain` (all
+    /// when nil); thread-safe. A value the transforms make non-finite from a valid one is an error
+    /// naming the file, the time and the cell.
+    init(series: FrameSeries, index: Int, coarsen: Int, chain: TransformChain, steps: Int? = nil) throws {
+        let frame = try series.readFrameConcurrently(index)
+        physical = Coarsening.blockMean(frame.values, ny: series.grid.ny, nx: series.grid.nx, factor: coarsen)
+        nonFinite = frame.nonFiniteCount
+        var values = physical
+        values.withUnsafeMutableBufferPointer { chain.forward($0, steps: steps ?? chain.steps.count) }
+        if let bad = TransformChain.firstInvalid(source: physical, transformed: values) {
+            let columns = series.grid.nx / coarsen
+            let cell = "row \(bad / columns), column \(bad % columns)\(coarsen > 1 ? " of the grid coarsened \(coarsen) times" : "")"
+            throw NowcastDataError.nonFiniteValue(
+                path: frame.sourcePath, time: UTCTime.iso8601(frame.validTime),
+                detail: "the transforms \(TransformChain(Array(chain.steps.prefix(steps ?? chain.steps.count))).summary) make \(values[bad]) "
+                    + "of the valid value \(physical[bad]) at \(cell); check the source's calibration and units, or the transform parameters")
+        }
+        transformed = values
+    }
+}
+
+/// The frames of the windows in progress, each read and prepared once. Frames before the current
+/// window are dropped, so memory holds about one window of frames whatever the archive's length.
+final class FrameCache {
     private let series: FrameSeries
     private let coarsen: Int
     private let chain: TransformChain
-    private var frames: [Int: Prepared] = [:]
+    private var frames: [Int: PreparedFrame] = [:]
     /// Frames read so far.
     private(set) var reads = 0
 
@@ -24,14 +47,16 @@ final class FrameCache {
     }
 
     /// Frames `indices`, those not yet cached read and prepared in parallel (one per core at a time).
-    func frames(_ indices: Range<Int>) throws -> [Prepared] {
+    func frames(_ indices: Range<Int>) throws -> [PreparedFrame] {
         let missing = indices.filter { frames[$0] == nil }
         if !missing.isEmpty {
-            var prepared = [Prepared?](repeating: nil, count: missing.count)
+            var prepared = [PreparedFrame?](repeating: nil, count: missing.count)
             let failures = ErrorBox()
             prepared.withUnsafeMutableBufferPointer { slots in
                 DispatchQueue.concurrentPerform(iterations: missing.count) { k in
-                    do { slots[k] = try prepare(missing[k]) } catch { failures.record(error) }
+                    do { slots[k] = try PreparedFrame(series: series, index: missing[k], coarsen: coarsen, chain: chain) } catch {
+                        failures.record(error)
+                    }
                 }
             }
             if let error = failures.first { throw error }
@@ -39,14 +64,6 @@ final class FrameCache {
             reads += missing.count
         }
         return indices.compactMap { frames[$0] }
-    }
-
-    /// Reads, coarsens and transforms one frame; thread-safe.
-    private func prepare(_ index: Int) throws -> Prepared {
-        let physical = Coarsening.blockMean(try series.readFrameConcurrently(index).values, ny: series.grid.ny, nx: series.grid.nx, factor: coarsen)
-        var transformed = physical
-        transformed.withUnsafeMutableBufferPointer { chain.forward($0) }
-        return Prepared(physical: physical, transformed: transformed)
     }
 
     /// Drops frames before `index`.
@@ -77,4 +94,3 @@ enum Coarsening {
         return output
     }
 }
-

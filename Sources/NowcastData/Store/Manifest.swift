@@ -35,8 +35,28 @@ public struct Manifest: Codable, Equatable, Sendable {
         public var rejectedDry = 0
         /// Samples kept, per split.
         public var kept: [String: Int] = [:]
+        /// Stored values the readers found NaN or infinite where valid, and made missing (nil in
+        /// stores written before this was counted).
+        public var nonFiniteValues: Int?
+        /// The smallest missing fraction among the samples rejected for missing data.
+        public var leastMissingRejected: Double?
+        /// The largest wet fraction among the samples rejected as too dry.
+        public var wettestRejected: Double?
 
         public init() {}
+
+        /// Samples kept over all splits.
+        public var keptTotal: Int { kept.values.reduce(0, +) }
+    }
+
+    /// The cells missing in every frame examined (outside the coverage), on the grid samples are cut from.
+    public struct StaticMissing: Codable, Equatable, Sendable {
+        /// Frames examined.
+        public var framesExamined: Int
+        /// Cells missing in all of them.
+        public var cells: Int
+        /// Their share of the grid.
+        public var fraction: Double
     }
 
     /// Format version of the store.
@@ -59,6 +79,12 @@ public struct Manifest: Codable, Equatable, Sendable {
     public var split: SplitSpec
     /// Counts.
     public var counts: Counts
+    /// The static missing cells (nil in stores written before they were measured).
+    public var staticMissing: StaticMissing?
+    /// The source files' format and how their values were decoded (`raw values, no calibration
+    /// found` when they were not), as the first file says (nil in older stores).
+    public var sourceFormat: String?
+    public var sourceDecoding: String?
     /// Shards per split name.
     public var shards: [String: [Shard]]
     /// The conversion configuration as given.

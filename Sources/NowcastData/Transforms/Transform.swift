@@ -40,6 +40,21 @@ public enum Transform: Codable, Equatable, Sendable {
         }
     }
 
+    /// True when every parameter set so far is finite.
+    public var parametersAreFinite: Bool {
+        let values: [Double?]
+        switch self {
+        case let .accumulationToRate(minutes): values = [minutes]
+        case let .clip(threshold, below, maximum): values = [threshold, below, maximum]
+        case let .decibel(threshold, zeroValue): values = [threshold, zeroValue]
+        case let .log(epsilon): values = [epsilon]
+        case let .boxCox(lambda, epsilon): values = [lambda, epsilon]
+        case let .zScore(mean, std): values = [mean, std]
+        case let .minMax(minimum, maximum): values = [minimum, maximum]
+        }
+        return values.allSatisfy { $0?.isFinite ?? true }
+    }
+
     /// A short name for reports, e.g. `dBR(0.1, -15)`.
     public var summary: String {
         func n(_ v: Double?) -> String { v.map { String(format: "%.6g", $0) } ?? "?" }

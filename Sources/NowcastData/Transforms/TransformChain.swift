@@ -25,6 +25,15 @@ public struct TransformChain: Codable, Equatable, Sendable {
         for step in steps.prefix(count) { step.forward(values) }
     }
 
+    /// The index of the first value that is valid (not NaN) in `source` but not finite in
+    /// `transformed`, or nil: what a chain must never do, since NaN means missing downstream.
+    public static func firstInvalid(source: [Float], transformed: [Float]) -> Int? {
+        source.indices.first { !source[$0].isNaN && !transformed[$0].isFinite }
+    }
+
+    /// True when every fitted parameter is finite (the statistics came from real values).
+    public var isFinite: Bool { steps.allSatisfy(\.parametersAreFinite) }
+
     /// Undoes every step in place, last first.
     public func inverse(_ values: UnsafeMutableBufferPointer<Float>) {
         for step in steps.reversed() { step.inverse(values) }

@@ -38,6 +38,15 @@ public struct SplitSpec: Codable, Equatable, Sendable {
         }
     }
 
+    /// The share of blocks `split` is given.
+    public func share(of split: Split) -> Double {
+        switch split {
+        case .train: return max(0, 1 - validation - test)
+        case .validation: return validation
+        case .test: return test
+        }
+    }
+
     /// The block a time falls in (times are those readers accept: the years 1 to 9999).
     public func block(of time: Date) -> Int64 {
         let block = (time.timeIntervalSince1970 / (blockHours * 3600)).rounded(.down)

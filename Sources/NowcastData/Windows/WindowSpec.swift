@@ -84,12 +84,17 @@ public struct WindowFilters: Codable, Equatable, Sendable {
     public var wetThreshold: Double = 0.1
     /// Frames the wet fraction is measured on.
     public var wetFrames: Frames = .inputs
+    /// Leave the cells missing in every frame (outside the coverage) out of the missing and wet
+    /// fractions: a composite's never-observed corners then do not reject its samples.
+    public var excludeStaticMissing = true
 
-    public init(maxMissingFraction: Double = 0.05, minWetFraction: Double = 0, wetThreshold: Double = 0.1, wetFrames: Frames = .inputs) {
+    public init(maxMissingFraction: Double = 0.05, minWetFraction: Double = 0, wetThreshold: Double = 0.1, wetFrames: Frames = .inputs,
+                excludeStaticMissing: Bool = true) {
         self.maxMissingFraction = maxMissingFraction
         self.minWetFraction = minWetFraction
         self.wetThreshold = wetThreshold
         self.wetFrames = wetFrames
+        self.excludeStaticMissing = excludeStaticMissing
     }
 
     /// Checks the values; the error names the key.
