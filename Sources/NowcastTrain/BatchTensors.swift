@@ -13,8 +13,21 @@ struct BatchTensors {
     /// 1 where the target is present, 0 where it is missing; nil when nothing is missing.
     let mask: Tensor?
 
+    /// Fills the batch; a value still not finite after the fill (an infinity a damaged or foreign
+    /// store holds) is an error naming the shard and the sample.
     init(_ batch: Batch, fill: Float) throws {
-        inputs = try Tensor(shape: batch.inputShape, values: batch.inputs.map { $0.isNaN ? fill : $0 })
+        let filled = batch.inputs.map { $0.isNaN ? fill : $0 }
+        // Missing targets (NaN) are masked out; anything else must be finite, as the filled inputs.
+        for (name, values, bad) in [("input", batch.inputs, filled.firstIndex { !$0.isFinite }),
+                                    ("target", batch.targets, batch.targets.firstIndex(where: \.isInfinite))] {
+            guard let bad else { continue }
+            let perSample = values.count / max(1, batch.count)
+            let sample = bad / perSample
+            let source = batch.sources.indices.contains(sample) ? batch.sources[sample].description : "sample \(sample) of the batch"
+            throw TrainError.nonFiniteBatch(shard: source, detail: "\(name) value \(values[bad]) at position \(bad % perSample) is not finite; "
+                + "the store holds values no model can take (convert the archive again)")
+        }
+        inputs = try Tensor(shape: batch.inputShape, values: filled)
         rawTargets = batch.targets
         let missing = batch.targets.contains(where: \.isNaN)
         targets = try Tensor(shape: batch.targetShape, values: missing ? batch.targets.map { $0.isNaN ? 0 : $0 } : batch.targets)

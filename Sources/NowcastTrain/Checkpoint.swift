@@ -35,6 +35,21 @@ public struct TrainerState: Codable, Equatable, Sendable {
     public var allStepSeconds = 0.0
 
     public init(seed: UInt64) { self.seed = seed }
+
+    /// What is wrong with a state read back from a checkpoint of `step`, or nil.
+    func problem(step expected: Int) -> String? {
+        if step != expected { return "step \(step), but the checkpoint is of step \(expected)" }
+        for (name, value) in [("epoch", epoch), ("batchInEpoch", batchInEpoch), ("samplesSeen", samplesSeen),
+                              ("staleValidations", staleValidations), ("timedSamples", timedSamples)] where value < 0 {
+            return "\(name) is \(value); expected 0 or more"
+        }
+        if let best = bestStep, best < 0 || best > step { return "bestStep is \(best); expected 0 to \(step)" }
+        if let score = bestScore, !score.isFinite { return "bestScore is \(score); expected a finite score" }
+        for (name, value) in [("trainSeconds", trainSeconds), ("allStepSeconds", allStepSeconds)] where !(value.isFinite && value >= 0) {
+            return "\(name) is \(value); expected 0 or more seconds"
+        }
+        return nil
+    }
 }
 
 /// A checkpoint folder, `checkpoints/step-00000100/`: `weights.safetensors`, `optimizer.safetensors`,
@@ -73,22 +88,37 @@ enum Checkpoint {
         return final
     }
 
-    /// Loads a checkpoint into `model` and `optimizer`; returns the trainer state.
-    static func load(_ folder: String, model: SequenceModel, optimizer: inout Optimizer) throws -> TrainerState {
+    /// Loads the checkpoint `folder` (of step `step`) into `model` and `optimizer`; returns the
+    /// trainer state. Everything is read and checked before anything is changed: the state's values
+    /// (its step that of the folder, no negative count), every weight and optimiser moment finite.
+    static func load(_ folder: String, step: Int, model: SequenceModel, optimizer: inout Optimizer) throws -> TrainerState {
         func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
-        let weights = try SafeTensors.read(path("weights.safetensors"))
-        try model.load(weights.tensors, source: path("weights.safetensors"))
-        let saved = try SafeTensors.read(path("optimizer.safetensors"))
-        guard let steps = saved.metadata["steps"].flatMap(Int.init) else {
-            throw TrainError.checkpoint(path: folder, detail: "optimizer.safetensors has no 'steps' in its metadata")
+        func damaged(_ detail: String) -> TrainError { .checkpoint(path: folder, detail: detail) }
+        let weights: [String: Tensor], saved: (tensors: [String: Tensor], metadata: [String: String])
+        do {
+            weights = try SafeTensors.read(path("weights.safetensors")).tensors
+            saved = try SafeTensors.read(path("optimizer.safetensors"))
+        } catch { throw damaged(oneLine(error)) }
+        guard let steps = saved.metadata["steps"].flatMap({ Int($0) }), steps >= 0 else {
+            throw damaged("optimizer.safetensors has no step count ('steps') in its metadata")
         }
-        try optimizer.restore(OptimizerState(steps: steps, tensors: saved.tensors.map { ($0.key, $0.value) }), parameters: model.parameters)
-        guard let data = FileManager.default.contents(atPath: path("state.json")) else {
-            throw TrainError.checkpoint(path: folder, detail: "state.json is missing")
+        let state: TrainerState
+        do {
+            guard let read = try JSONCoding.read(TrainerState.self, from: path("state.json")) else { throw damaged("state.json is missing") }
+            state = read
+        } catch let error as TrainError { throw error } catch {
+            throw damaged("state.json is not a readable trainer state (\(oneLine(error)))")
         }
-        do { return try JSONCoding.decoder().decode(TrainerState.self, from: data) } catch {
-            throw TrainError.checkpoint(path: folder, detail: "state.json is not a readable trainer state (\(oneLine(error)))")
+        if let problem = state.problem(step: step) { throw damaged("state.json: \(problem)") }
+        for (name, tensor) in weights.sorted(by: { $0.key < $1.key }) + saved.tensors.sorted(by: { $0.key < $1.key })
+        where !tensor.withUnsafeBufferPointer({ $0.allSatisfy(\.isFinite) }) {
+            throw damaged("'\(name)' holds values that are not finite")
         }
+        do {
+            try optimizer.restore(OptimizerState(steps: steps, tensors: saved.tensors.map { ($0.key, $0.value) }), parameters: model.parameters)
+            try model.load(weights, source: path("weights.safetensors"))
+        } catch { throw damaged(oneLine(error)) }
+        return state
     }
 
     /// Removes all but the newest `keep` checkpoints, never the one at step `protect`.

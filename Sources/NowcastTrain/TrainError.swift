@@ -16,8 +16,9 @@ public enum TrainError: Error, Equatable, CustomStringConvertible, LocalizedErro
     /// A loss, gradient norm or weight stopped being finite: the run stops; the checkpoints written
     /// so far stay (the last one with finite weights is named).
     case nonFinite(member: Int, step: Int, quantity: String, lastCheckpoint: String?)
-    /// A batch holds a value the model cannot take (NaN or infinity after the missing fill).
-    case nonFiniteBatch(shard: String, sample: Int, detail: String)
+    /// A batch holds a value the model cannot take (NaN or infinity after the missing fill);
+    /// `sample` names the shard and the sample.
+    case nonFiniteBatch(shard: String, detail: String)
     /// Forecast inputs that do not fit the model's data contract.
     case forecastInput(expected: String, found: String)
 
@@ -32,7 +33,7 @@ public enum TrainError: Error, Equatable, CustomStringConvertible, LocalizedErro
             return "member \(member), step \(step): the \(quantity) is not finite (NaN or infinite); training stopped. "
                 + (lastCheckpoint.map { "The last good checkpoint is \($0)." } ?? "No checkpoint had been written.")
                 + " Lower optimizer.learning_rate or set clip_norm."
-        case let .nonFiniteBatch(shard, sample, detail): return "\(shard), sample \(sample): \(detail)"
+        case let .nonFiniteBatch(sample, detail): return "\(sample): \(detail)"
         case let .forecastInput(expected, found): return "forecast: expected \(expected), got \(found)"
         }
     }

@@ -28,7 +28,8 @@ public struct MemberResult: Codable, Sendable {
     /// counts), unless there were no other steps.
     public var samplesPerSecond: Double
     public var stoppedEarly: Bool
-    /// The checkpoint whose weights the trained model uses (the best one when validation ran).
+    /// The checkpoint whose weights the trained model uses (the best one when validation ran),
+    /// relative to the run folder.
     public var chosenCheckpoint: String
     public var chosenStep: Int
     public var bestScore: Double?
@@ -120,10 +121,24 @@ public final class Trainer {
         try FileError.createFolder(folder)
         var state = TrainerState(seed: config.seed &+ UInt64(member))
         var lastCheckpoint: String?
-        if resume, let latest = Checkpoint.list(in: folder).last {
-            state = try Checkpoint.load(latest.path, model: model, optimizer: &optimizer)
-            lastCheckpoint = latest.path
-            onMessage?("member \(member): resuming from step \(state.step) of \(totalSteps) (\(latest.path))")
+        if resume {
+            // The newest intact checkpoint: a damaged one is named and passed over.
+            let checkpoints = Checkpoint.list(in: folder)
+            for checkpoint in checkpoints.reversed() {
+                do {
+                    state = try Checkpoint.load(checkpoint.path, step: checkpoint.step, model: model, optimizer: &optimizer)
+                    lastCheckpoint = checkpoint.path
+                    break
+                } catch {
+                    onMessage?("warning: member \(member): \(oneLine(error)); trying the checkpoint before it")
+                }
+            }
+            if let lastCheckpoint {
+                onMessage?("member \(member): resuming from step \(state.step) of \(totalSteps) (\(lastCheckpoint))")
+            } else if !checkpoints.isEmpty {
+                throw TrainError.checkpoint(path: (folder as NSString).appendingPathComponent("checkpoints"),
+                                            detail: "none of its \(checkpoints.count) checkpoints can be read; remove \(folder) to train this member again")
+            }
         }
         let log = try RunLog(path: (folder as NSString).appendingPathComponent("log.jsonl"), keepingThrough: lastCheckpoint == nil ? nil : state.step)
         let parameters = model.parameters
@@ -205,11 +220,15 @@ public final class Trainer {
             }
         }
         if lastCheckpoint == nil || Checkpoint.list(in: folder).last?.step != state.step {
+            guard parameters.allSatisfy({ $0.value.withUnsafeBufferPointer { $0.allSatisfy(\.isFinite) } }) else {
+                throw TrainError.nonFinite(member: member, step: state.step, quantity: "weights", lastCheckpoint: lastCheckpoint)
+            }
             lastCheckpoint = try Checkpoint.write(in: folder, state: state, model: model, optimizer: optimizer, config: config,
                                                   transforms: store.manifest.transforms)
         }
         let chosenStep = state.bestStep ?? state.step
-        let chosen = (folder as NSString).appendingPathComponent("checkpoints/\(Checkpoint.folderName(step: chosenStep))")
+        // Relative to the run folder, so that the folder can be moved or copied and still resumed.
+        let chosen = "member-\(member)/checkpoints/\(Checkpoint.folderName(step: chosenStep))"
         let result = MemberResult(member: member, seed: state.seed, steps: state.step, samplesSeen: state.samplesSeen,
                                   samplesPerSecond: state.trainSeconds > 0 ? Double(state.timedSamples) / state.trainSeconds
                                       : Double(state.samplesSeen) / max(1e-9, state.allStepSeconds), stoppedEarly: state.stoppedEarly,

@@ -37,11 +37,27 @@ public final class TrainingRun {
     private var configPath: String { (config.output as NSString).appendingPathComponent("config.json") }
 
     /// Trains every member, then writes the model. With `resume`, finished members are kept and the
-    /// others continue from their latest checkpoints; the config must be the run's own.
+    /// others continue from their newest intact checkpoints; the config must be the run's own (its
+    /// `output` aside: a run folder can be moved). Every member is built and every shard it will read
+    /// is checked before anything is written; a run that fails before any checkpoint leaves no
+    /// folder it made, so the same command can simply be run again.
     public func run(resume: Bool) throws -> RunSummary {
-        // Every member is built (model, grid, stream checked) before anything is written.
         let trainers = try (0..<config.members).map { try Trainer(config: config, store: store, member: $0) }
+        try store.verify(.train)
+        if store.sampleCount(.validation) > 0 { try store.verify(.validation) }
+        let created = !FileManager.default.fileExists(atPath: config.output)
         try prepareFolder(resume: resume)
+        do {
+            return try train(trainers, resume: resume)
+        } catch {
+            if created, !trainers.contains(where: { !Checkpoint.list(in: $0.folder).isEmpty }) {
+                try? FileManager.default.removeItem(atPath: config.output)
+            }
+            throw error
+        }
+    }
+
+    private func train(_ trainers: [Trainer], resume: Bool) throws -> RunSummary {
         if store.sampleCount(.validation) == 0 {
             onMessage?("warning: \(config.store) has no validation samples: no scores, no early stopping, the last weights are kept")
         }
@@ -61,7 +77,7 @@ public final class TrainingRun {
         return RunSummary(members: results, modelFolder: folder)
     }
 
-    /// A new run needs an empty (or new) folder; a resumed one the same config as before.
+    /// A new run needs an empty (or new) folder; a resumed one a run folder, with the same config.
     private func prepareFolder(resume: Bool) throws {
         let saved = FileManager.default.contents(atPath: configPath)
         if let saved {
@@ -69,10 +85,15 @@ public final class TrainingRun {
                 throw TrainError.runFolder(path: config.output, detail: "already holds a training run; pass --resume to continue it, or choose another folder")
             }
             let current = try JSONCoding.encode(config)
-            if let difference = Self.firstDifference(saved, current) {
+            if let difference = Self.firstDifference(saved, current, ignoring: ["output"]) {
                 throw TrainError.runFolder(path: config.output, detail: "the run was started with a different '\(difference)'; resuming needs the same config")
             }
             return
+        }
+        guard !resume else {
+            throw TrainError.runFolder(path: config.output, detail: FileManager.default.fileExists(atPath: config.output)
+                ? "nothing to resume: it holds no training run (no config.json); leave out --resume to start one"
+                : "nothing to resume: the folder does not exist; leave out --resume to start a run")
         }
         try FileError.createFolder(config.output)
         if !resume, let contents = try? FileManager.default.contentsOfDirectory(atPath: config.output), !contents.isEmpty {
@@ -81,11 +102,11 @@ public final class TrainingRun {
         try JSONCoding.write(config, to: configPath)
     }
 
-    /// The first top-level key whose value differs between two JSON objects.
-    static func firstDifference(_ a: Data, _ b: Data) -> String? {
+    /// The first top-level key whose value differs between two JSON objects, `ignoring` some.
+    static func firstDifference(_ a: Data, _ b: Data, ignoring: Set<String> = []) -> String? {
         guard let x = try? JSONSerialization.jsonObject(with: a) as? [String: Any],
               let y = try? JSONSerialization.jsonObject(with: b) as? [String: Any] else { return "config" }
-        for key in Set(x.keys).union(y.keys).sorted() {
+        for key in Set(x.keys).union(y.keys).subtracting(ignoring).sorted() {
             let left = x[key].flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys, .fragmentsAllowed]) }
             let right = y[key].flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys, .fragmentsAllowed]) }
             if left != right { return key }
@@ -101,7 +122,10 @@ public final class TrainingRun {
             var members: [EnsembleArtifact.Member] = []
             for result in results {
                 let name = "member-\(result.member).safetensors"
-                let weights = (result.chosenCheckpoint as NSString).appendingPathComponent("weights.safetensors")
+                // Relative to the run folder (runs written before this held absolute paths).
+                let checkpoint = result.chosenCheckpoint.hasPrefix("/") ? result.chosenCheckpoint
+                    : (config.output as NSString).appendingPathComponent(result.chosenCheckpoint)
+                let weights = (checkpoint as NSString).appendingPathComponent("weights.safetensors")
                 let data = try FileError.wrapping(.read, weights) { try Data(contentsOf: URL(fileURLWithPath: weights)) }
                 try AtomicOutput.write(data, to: (temporary as NSString).appendingPathComponent(name))
                 members.append(.init(weights: name, seed: result.seed, step: result.chosenStep, score: result.bestScore))

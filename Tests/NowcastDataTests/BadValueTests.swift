@@ -105,4 +105,39 @@ final class BadValueTests: XCTestCase {
         assertFails(try Converter(config: config).run(), mentions: ["no window of 3 consecutive frames", "cross split blocks", "split.block_hours"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: config.output))
     }
+
+    func testAShardSampleHoldingAnInfinityIsNamedWhenRead() throws {
+        let folder = try temporaryFolder(self)
+        try syntheticArchive(folder + "/in", frames: 12, size: 16)
+        var config = ConvertConfig()
+        config.inputs = [folder + "/in"]
+        config.output = folder + "/store"
+        config.window = WindowSpec(inputs: 2, targets: 1)
+        config.filters.maxMissingFraction = 1
+        config.split = SplitSpec(blockHours: 24, validation: 0, test: 0)
+        try Converter(config: config).run()
+        let store = try SampleStore(folder: config.output)
+        let shard = try XCTUnwrap(store.shards(.train).first)
+        let samples = try allSamples(store, .train)
+        // The shard written again as another tool might, with an infinity in sample 1.
+        let path = config.output + "/" + shard.path
+        let writer = try NetCDFWriter(path: path)
+        try writer.addDimension("sample", length: nil)
+        try writer.addDimension("time", length: 3)
+        try writer.addDimension("y", length: 16)
+        try writer.addDimension("x", length: 16)
+        try writer.addVariable("data", type: .float32, dimensions: ["sample", "time", "y", "x"],
+                               storage: .init(chunks: [1, 3, 16, 16], deflateLevel: 1, shuffle: true))
+        try writer.addVariable("valid_time", type: .int64, dimensions: ["sample", "time"])
+        var values = samples.flatMap { $0 }
+        values[768 + 5] = .infinity
+        try writer.write("data", values, start: [0, 0, 0, 0], count: [samples.count, 3, 16, 16])
+        try writer.write("valid_time", [Int64](repeating: 0, count: samples.count * 3), start: [0, 0], count: [samples.count, 3])
+        try writer.finish()
+        let reader = try store.open(shard)
+        var buffer = [Float](repeating: 0, count: reader.count * 768)
+        assertFails(try buffer.withUnsafeMutableBufferPointer { try reader.read(0..<reader.count, into: $0) },
+                    mentions: [shard.path, "sample 1", "not finite"])
+        XCTAssertNoThrow(try store.verify(.train), "the last sample is intact: the check at the start reads it only")
+    }
 }

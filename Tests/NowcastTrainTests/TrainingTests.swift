@@ -8,22 +8,9 @@ import XCTest
 
 /// A small generated training set shared by the tests of this file: 3 + 3 frames of 24 x 24.
 private let sharedStore: Result<String, Error> = Result {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("nowcastkit-train-\(getpid())").path
-    try? FileManager.default.removeItem(atPath: root)
-    var settings = SyntheticRain.Settings(ny: 48, nx: 48, stepMinutes: 10, seed: 5)
-    settings.coverageMask = false
-    _ = try SyntheticArchive(rain: settings, frames: 60, start: UTCTime.parse("2024-06-01T00:00:00Z") ?? Date(), format: .netcdf)
-        .write(to: root + "/archive")
-    var config = ConvertConfig()
-    config.inputs = [root + "/archive"]
-    config.output = root + "/store"
-    config.transforms = ["dbr:0.1:-15", "zscore"]
-    config.window = WindowSpec(inputs: 3, targets: 3, stride: 1, patchSize: 24, patchStride: 24)
-    config.filters = WindowFilters(maxMissingFraction: 0.05, minWetFraction: 0.0, wetThreshold: 0.1)
-    config.split = SplitSpec(blockHours: 2, validation: 0.3, test: 0.0, seed: 2)
-    config.shardSize = 16
-    _ = try Converter(config: config).run()
-    return config.output
+    try generatedStore("train", size: 48, frames: 60, seed: 5, window: WindowSpec(inputs: 3, targets: 3, stride: 1, patchSize: 24, patchStride: 24),
+                       split: SplitSpec(blockHours: 2, validation: 0.3, test: 0.0, seed: 2), shardSize: 16,
+                       filters: WindowFilters(maxMissingFraction: 0.05, minWetFraction: 0.0, wetThreshold: 0.1))
 }
 
 final class TrainingTests: XCTestCase {

@@ -37,6 +37,7 @@ final class ShardWriter {
             attributes["_FillValue"] = .numbers(.int16, [-32768])
         } else {
             type = .float32
+            attributes["_FillValue"] = .numbers(.float32, [.nan])
         }
         try writer.addVariable("data", type: type, dimensions: ["sample", "time", "y", "x"],
                                storage: .init(chunks: [1, layout.length, layout.ny, layout.nx], deflateLevel: layout.deflateLevel, shuffle: true),

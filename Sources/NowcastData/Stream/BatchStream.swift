@@ -17,16 +17,33 @@ public struct Batch: Sendable {
     public var height: Int
     /// Columns.
     public var width: Int
+    /// Where each sample came from, in batch order.
+    public var sources: [SampleSource]
 
-    public init(count: Int, inputs: [Float], targets: [Float], inputFrames: Int, targetFrames: Int, height: Int, width: Int) {
+    public init(count: Int, inputs: [Float], targets: [Float], inputFrames: Int, targetFrames: Int, height: Int, width: Int,
+                sources: [SampleSource] = []) {
         (self.count, self.inputs, self.targets, self.inputFrames, self.targetFrames, self.height, self.width)
             = (count, inputs, targets, inputFrames, targetFrames, height, width)
+        self.sources = sources
     }
 
     /// Shape of `inputs` as (N, T, C, H, W).
     public var inputShape: [Int] { [count, inputFrames, 1, height, width] }
     /// Shape of `targets` as (N, T, C, H, W).
     public var targetShape: [Int] { [count, targetFrames, 1, height, width] }
+}
+
+/// A sample's place in a store: its shard (relative to the store) and its index there.
+public struct SampleSource: Sendable, Equatable, CustomStringConvertible {
+    public var shard: String
+    public var index: Int
+
+    public init(shard: String, index: Int) {
+        self.shard = shard
+        self.index = index
+    }
+
+    public var description: String { "\(shard), sample \(index)" }
 }
 
 /// Settings of a batch stream.
@@ -154,14 +171,15 @@ public final class BatchIterator {
         var shards = store.shards(options.split)
         let shuffling = options.shuffleBuffer > 1
         if shuffling { shards.shuffle(using: &random) }
-        var buffer: [[Float]] = []
-        var pending: [[Float]] = []
+        typealias Sample = (values: [Float], source: SampleSource)
+        var buffer: [Sample] = []
+        var pending: [Sample] = []
         var skipping = max(0, skip)
-        func flush(_ samples: [[Float]]) -> Bool {
+        func flush(_ samples: [Sample]) -> Bool {
             if skipping > 0 { skipping -= 1; return true }
             return emit(.batch(makeBatch(samples, layout: layout, missing: options.missingValue)))
         }
-        func take(_ sample: [Float]) -> Bool {
+        func take(_ sample: Sample) -> Bool {
             pending.append(sample)
             guard pending.count == options.batchSize else { return true }
             defer { pending.removeAll(keepingCapacity: true) }
@@ -177,7 +195,7 @@ public final class BatchIterator {
                     let range = start..<min(reader.count, start + block)
                     try decoded.withUnsafeMutableBufferPointer { try reader.read(range, into: $0) }
                     for k in 0..<range.count {
-                        let sample = Array(decoded[(k * size)..<((k + 1) * size)])
+                        let sample = (Array(decoded[(k * size)..<((k + 1) * size)]), SampleSource(shard: shard.path, index: range.lowerBound + k))
                         if !shuffling {
                             guard take(sample) else { return }
                         } else if buffer.count < options.shuffleBuffer {
@@ -202,13 +220,13 @@ public final class BatchIterator {
         }
     }
 
-    private static func makeBatch(_ samples: [[Float]], layout: SampleLayout, missing: Float?) -> Batch {
+    private static func makeBatch(_ samples: [(values: [Float], source: SampleSource)], layout: SampleLayout, missing: Float?) -> Batch {
         let frame = layout.ny * layout.nx
         let inputSize = layout.inputs * frame, targetSize = layout.targets * frame
         var inputs = [Float](), targets = [Float]()
         inputs.reserveCapacity(samples.count * inputSize)
         targets.reserveCapacity(samples.count * targetSize)
-        for sample in samples {
+        for (sample, _) in samples {
             inputs += sample[0..<inputSize]
             targets += sample[inputSize..<(inputSize + targetSize)]
         }
@@ -217,6 +235,6 @@ public final class BatchIterator {
             for i in targets.indices where targets[i].isNaN { targets[i] = missing }
         }
         return Batch(count: samples.count, inputs: inputs, targets: targets, inputFrames: layout.inputs, targetFrames: layout.targets,
-                     height: layout.ny, width: layout.nx)
+                     height: layout.ny, width: layout.nx, sources: samples.map(\.source))
     }
 }
