@@ -15,6 +15,7 @@ struct Nowcast: ParsableCommand {
     /// Parses and runs; a failure of the work itself prints one line on stderr and exits 1.
     static func main() {
         tuneOpenMP()
+        LibraryCrashGuard.install(prefix: "nowcast: ")
         let command: ParsableCommand
         do {
             command = try parseAsRoot()
@@ -33,11 +34,6 @@ struct Nowcast: ParsableCommand {
             exit(withError: error)
         } catch {
             FileHandle.standardError.write(Data("nowcast: \(oneLine(error))\n".utf8))
-            // HDF5 crashes in its shutdown at exit on a file it failed to close (see `LibraryHealth`).
-            if LibraryHealth.holdsUnclosedFile {
-                fflush(stdout)
-                _exit(1)
-            }
             Foundation.exit(1)
         }
     }

@@ -11,6 +11,10 @@ enum CLIProcess {
         guard FileManager.default.isExecutableFile(atPath: executable) else { throw XCTSkip("nowcast is not built at \(executable)") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program ?? executable)
+        // Set as nowcast sets it for itself, which spares each run the re-execution that does so.
+        var environment = ProcessInfo.processInfo.environment
+        if environment["GOMP_SPINCOUNT"] == nil { environment["GOMP_SPINCOUNT"] = "1000" }
+        process.environment = environment
         process.arguments = arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

@@ -67,7 +67,8 @@ public final class Converter {
             state = saved
             log("resuming: \(saved.ranges) shard ranges done, from window \(saved.nextWindow) of \(plan.windows.count)")
         } else {
-            guard try FileManager.default.contentsOfDirectory(atPath: output).filter({ !$0.hasPrefix(".") }).isEmpty else {
+            let contents = try FileError.wrapping(.read, output) { try FileManager.default.contentsOfDirectory(atPath: output) }
+            guard contents.filter({ !$0.hasPrefix(".") }).isEmpty else {
                 throw NowcastDataError.output(path: output, detail: "is not empty and holds no unfinished conversion of this configuration; choose an empty folder")
             }
             let (chain, statistics, packing) = try fit(series: series, plan: plan)

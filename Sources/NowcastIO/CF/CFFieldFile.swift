@@ -232,7 +232,9 @@ public final class CFFieldFile: FieldFile {
     // MARK: - Time
 
     private static func decode(_ v: NetCDFVariable, path: String) throws -> (CFTimeUnits, [Date]) {
-        let unitsText = v.attributes["units"]?.stringValue ?? ""
+        guard let unitsText = v.attributes["units"]?.stringValue else {
+            throw NowcastIOError.badTime(path: path, variable: v.pathName, detail: "no 'units' attribute; expected '<unit> since <date>'")
+        }
         do {
             let units = try CFTimeUnits(units: unitsText, calendar: v.attributes["calendar"]?.stringValue)
             let values = try v.readAllDoubles()

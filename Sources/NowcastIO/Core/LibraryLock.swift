@@ -4,8 +4,14 @@ import Foundation
 /// netCDF-C and serial HDF5 are not thread-safe, and netCDF-4 calls into HDF5: every call into
 /// either library goes through this one recursive lock. On entry HDF5's error printing is replaced
 /// by a recorder of the system errno behind a failure (see `systemErrno`).
+///
+/// Before HDF5's first call, its clean-up at process exit is switched off (`H5dont_atexit`): every
+/// file the toolkit writes is closed explicitly before it is called done, and HDF5's exit-time
+/// clean-up of a file it failed to open or close (a damaged file, a full disk) crashed the process
+/// or printed "infinite loop closing library" after the toolkit's own one-line error.
 enum LibraryLock {
     private static let lock = NSRecursiveLock()
+    private static let noExitCleanup: Void = { _ = H5dont_atexit() }()
     nonisolated(unsafe) private static let recordedErrno: UnsafeMutablePointer<Int32> = {
         let slot = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
         slot.pointee = 0
@@ -14,41 +20,29 @@ enum LibraryLock {
 
     static func run<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
-        defer { lock.unlock() }
+        LibraryCrashGuard.enter()
+        defer {
+            LibraryCrashGuard.leave()
+            lock.unlock()
+        }
+        _ = noExitCleanup
         // netCDF switches HDF5's error handler off when it initialises: set again on every entry.
         nk_H5_record_errors(recordedErrno)
         recordedErrno.pointee = 0
         return try body()
     }
 
+    /// `run` for a call on the file at `path`, which a crash inside the library names.
+    static func run<T>(on path: String, _ body: () throws -> T) rethrows -> T {
+        try run {
+            LibraryCrashGuard.record(path)
+            return try body()
+        }
+    }
+
     /// The system errno (ENOSPC, EIO, ...) behind the HDF5 failure of the current `run`, or 0.
     /// Call it inside `run`, right after the failed call.
     static var systemErrno: Int32 {
         recordedErrno.pointee != 0 ? recordedErrno.pointee : nk_H5_stack_errno()
-    }
-}
-
-/// Whether the libraries hold a file they could not close. HDF5 1.10 leaves a file whose close
-/// failed half torn down, and its shutdown at process exit (`H5_term_library`) then crashes on it.
-/// The writers give back their `SpaceReserve` before closing, so this happens only when the device
-/// itself fails (an I/O error, a file system remounted read-only); the command line then leaves
-/// without HDF5's shutdown (`_exit`), as there is nothing left for it to flush that will be kept.
-public enum LibraryHealth {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var failedCloses = 0
-
-    /// True once a file could not be closed.
-    public static var holdsUnclosedFile: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return failedCloses > 0
-    }
-
-    /// Records the outcome of a close that had to be retried: `failed` when it did not succeed.
-    static func recordFailedClose(_ failed: Bool) {
-        guard failed else { return }
-        lock.lock()
-        failedCloses += 1
-        lock.unlock()
     }
 }

@@ -80,6 +80,10 @@ final class DirectChunkReader {
         return try LibraryLock.run {
             var size: hsize_t = 0
             guard H5Dget_chunk_storage_size(dataset, offset, &size) >= 0, size > 0 else { return nil }
+            // A stored chunk larger than four times its decoded frame is damage, not compression.
+            guard size <= hsize_t(4 * frameValues * storedType.byteCount + 4096) else {
+                throw NowcastIOError.unreadable(path: path, detail: "the chunk of frame \(index) claims \(size) bytes")
+            }
             var bytes = [UInt8](repeating: 0, count: Int(size))
             var mask: UInt32 = 0
             guard H5Dread_chunk(dataset, nk_H5P_DEFAULT(), offset, &mask, &bytes) >= 0 else {

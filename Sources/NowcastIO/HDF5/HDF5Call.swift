@@ -18,7 +18,7 @@ func libraryFailure(_ path: String, _ what: String, _ access: LibraryAccess, lib
 /// Runs one HDF5 call returning an id under the library lock; a negative id becomes an error.
 @discardableResult
 func hdf5Call(_ path: String, _ what: @autoclosure () -> String, _ access: LibraryAccess = .reading, _ call: () -> hid_t) throws -> hid_t {
-    let (id, code) = LibraryLock.run { () -> (hid_t, Int32) in
+    let (id, code) = LibraryLock.run(on: path) { () -> (hid_t, Int32) in
         let id = call()
         return (id, id < 0 ? LibraryLock.systemErrno : 0)
     }
@@ -28,7 +28,7 @@ func hdf5Call(_ path: String, _ what: @autoclosure () -> String, _ access: Libra
 
 /// Runs one HDF5 call returning a status under the library lock; a negative status becomes an error.
 func hdf5Status(_ path: String, _ what: @autoclosure () -> String, _ access: LibraryAccess = .reading, _ call: () -> herr_t) throws {
-    let (status, code) = LibraryLock.run { () -> (herr_t, Int32) in
+    let (status, code) = LibraryLock.run(on: path) { () -> (herr_t, Int32) in
         let status = call()
         return (status, status < 0 ? LibraryLock.systemErrno : 0)
     }
@@ -36,13 +36,11 @@ func hdf5Status(_ path: String, _ what: @autoclosure () -> String, _ access: Lib
 }
 
 /// Closes a file being written, reporting a failure (the final flush) as a `FileError` on `path`.
-/// A failed close is recorded in `LibraryHealth`: HDF5 cannot shut down cleanly after one.
 func hdf5CloseWrittenFile(_ id: hid_t, path: String, _ what: String) throws {
-    let (status, code) = LibraryLock.run { () -> (herr_t, Int32) in
+    let (status, code) = LibraryLock.run(on: path) { () -> (herr_t, Int32) in
         let status = H5Fclose(id)
         return (status, status < 0 ? LibraryLock.systemErrno : 0)
     }
-    LibraryHealth.recordFailedClose(status < 0)
     guard status >= 0 else { throw libraryFailure(path, what, .writing, library: "HDF5", systemErrno: code) }
 }
 

@@ -154,7 +154,16 @@ public final class HDF5File {
         _ = LibraryLock.run { H5Sget_simple_extent_dims(sid, &dims, nil) }
         let tid = try hdf5Call(path, "reading the type of \(dataset)") { H5Dget_type(did) }
         defer { hdf5Close(tid) }
-        return DatasetInfo(shape: dims.map { Int($0) }, type: LibraryLock.run { ScalarType(hdf5Type: tid) })
+        // Lengths whose product Int cannot hold (a damaged header) are refused rather than trapped on.
+        var shape: [Int] = [], total = 1
+        for length in dims {
+            guard let n = Int(exactly: length), case let (product, false) = total.multipliedReportingOverflow(by: n) else {
+                throw NowcastIOError.unreadable(path: path, detail: "dataset \(dataset) has impossible dimensions \(dims)")
+            }
+            shape.append(n)
+            total = product
+        }
+        return DatasetInfo(shape: shape, type: LibraryLock.run { ScalarType(hdf5Type: tid) })
     }
 
     private func open(_ object: String) throws -> hid_t {

@@ -5,7 +5,7 @@ import CNetCDF
 /// names the file and what was being done.
 @discardableResult
 func netcdfCall(_ path: String, _ what: @autoclosure () -> String, _ access: LibraryAccess = .reading, _ call: () -> Int32) throws -> Int32 {
-    let (status, code) = LibraryLock.run { () -> (Int32, Int32) in
+    let (status, code) = LibraryLock.run(on: path) { () -> (Int32, Int32) in
         let status = call()
         return (status, netcdfSystemErrno(status))
     }

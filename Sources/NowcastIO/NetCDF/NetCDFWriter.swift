@@ -167,7 +167,7 @@ public final class NetCDFWriter {
         let (status, code) = LibraryLock.run { () -> (Int32, Int32) in
             let status = nc_close(id)
             let code = netcdfSystemErrno(status)
-            if status != NC_NOERR { LibraryHealth.recordFailedClose(nc_abort(id) != NC_NOERR) }
+            if status != NC_NOERR { _ = nc_abort(id) }
             return (status, code)
         }
         guard status == NC_NOERR else { throw netcdfError(path, "closing", status, .writing, systemErrno: code) }
