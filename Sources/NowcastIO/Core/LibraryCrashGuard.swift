@@ -71,13 +71,17 @@ public enum LibraryCrashGuard {
         slot.pointee = false
         return slot
     }()
-    private static let stackKey = "nowcastkit.signal-stack"
+    /// Set on a thread once it has a signal stack.
+    private static let stackKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
 
     /// A stack for the handler on the calling thread, once per thread (never freed: threads are pooled).
     private static func giveThreadASignalStack() {
-        let thread = Thread.current
-        guard thread.threadDictionary[stackKey] == nil else { return }
-        thread.threadDictionary[stackKey] = true
+        guard pthread_getspecific(stackKey) == nil else { return }
+        pthread_setspecific(stackKey, UnsafeRawPointer(bitPattern: 1))
         let size = 1 << 16
         var stack = stack_t()
         stack.ss_sp = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)

@@ -1,9 +1,11 @@
 import CHDF5
+import CNetCDF
 import Foundation
 
 /// netCDF-C and serial HDF5 are not thread-safe, and netCDF-4 calls into HDF5: every call into
-/// either library goes through this one recursive lock. On entry HDF5's error printing is replaced
-/// by a recorder of the system errno behind a failure (see `systemErrno`).
+/// either library goes through this one recursive lock. HDF5's error printing is replaced by a
+/// recorder of the system errno behind a failure (see `systemErrno`), once netCDF (which switches
+/// HDF5's error handler off when it initialises) has been initialised.
 ///
 /// Before HDF5's first call, its clean-up at process exit is switched off (`H5dont_atexit`): every
 /// file the toolkit writes is closed explicitly before it is called done, and HDF5's exit-time
@@ -11,7 +13,11 @@ import Foundation
 /// or printed "infinite loop closing library" after the toolkit's own one-line error.
 enum LibraryLock {
     private static let lock = NSRecursiveLock()
-    private static let noExitCleanup: Void = { _ = H5dont_atexit() }()
+    private static let setUp: Void = {
+        _ = H5dont_atexit()
+        _ = nc_initialize()
+        nk_H5_record_errors(recordedErrno)
+    }()
     nonisolated(unsafe) private static let recordedErrno: UnsafeMutablePointer<Int32> = {
         let slot = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
         slot.pointee = 0
@@ -25,9 +31,7 @@ enum LibraryLock {
             LibraryCrashGuard.leave()
             lock.unlock()
         }
-        _ = noExitCleanup
-        // netCDF switches HDF5's error handler off when it initialises: set again on every entry.
-        nk_H5_record_errors(recordedErrno)
+        _ = setUp
         recordedErrno.pointee = 0
         return try body()
     }
