@@ -184,6 +184,7 @@ final class ConvertCommandTests: XCTestCase {
                       "--patch-size", "32", "--block-hours", "2", "--validation", "0.2", "--test", "0.2", "--shard-size", "8", "--split-seed", "3"]
         let whole = try run(common + ["-o", dir + "/whole"])
         XCTAssertEqual(whole.status, 0, whole.error)
+        XCTAssertFalse(whole.error.contains("HDF5-DIAG"), "the libraries print nothing of their own: \(whole.error.prefix(400))")
         XCTAssertTrue(whole.output.contains("kept       train"), whole.output)
 
         let (process, _, _) = try start(common + ["-o", dir + "/killed"])

@@ -71,17 +71,16 @@ public enum LibraryCrashGuard {
         slot.pointee = false
         return slot
     }()
-    /// Set on a thread once it has a signal stack.
-    private static let stackKey: pthread_key_t = {
-        var key = pthread_key_t()
-        pthread_key_create(&key, nil)
-        return key
-    }()
+    /// Gives the calling thread a stack for the handler, once the guard is installed; `LibraryLock`
+    /// calls it on each thread's first library call (the stacks are never freed: threads are pooled).
+    static func prepareThread() {
+        if installed.pointee { giveThreadASignalStack() }
+    }
 
-    /// A stack for the handler on the calling thread, once per thread (never freed: threads are pooled).
     private static func giveThreadASignalStack() {
-        guard pthread_getspecific(stackKey) == nil else { return }
-        pthread_setspecific(stackKey, UnsafeRawPointer(bitPattern: 1))
+        var current = stack_t()
+        sigaltstack(nil, &current)
+        guard current.ss_flags & Int32(SS_DISABLE) != 0 else { return }  // it has one (Swift's runtime gives the main thread one)
         let size = 1 << 16
         var stack = stack_t()
         stack.ss_sp = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
@@ -92,10 +91,7 @@ public enum LibraryCrashGuard {
 
     /// Called by `LibraryLock` once it holds the lock.
     static func enter() {
-        if depth.pointee == 0 {
-            owner.pointee = pthread_self()
-            if installed.pointee { giveThreadASignalStack() }
-        }
+        if depth.pointee == 0 { owner.pointee = pthread_self() }
         depth.pointee += 1
     }
 
@@ -107,6 +103,6 @@ public enum LibraryCrashGuard {
 
     /// Notes the file the current library call reads (under the lock).
     static func record(_ file: String) {
-        file.withCString { strncpy(path, $0, pathCapacity - 1) }
+        _ = file.withCString { strncpy(path, $0, pathCapacity - 1) }
     }
 }

@@ -3,9 +3,10 @@ import CNetCDF
 import Foundation
 
 /// netCDF-C and serial HDF5 are not thread-safe, and netCDF-4 calls into HDF5: every call into
-/// either library goes through this one recursive lock. HDF5's error printing is replaced by a
-/// recorder of the system errno behind a failure (see `systemErrno`), once netCDF (which switches
-/// HDF5's error handler off when it initialises) has been initialised.
+/// either library goes through this one recursive lock. HDF5 keeps its error handler per thread:
+/// on each thread's first call its printing is replaced by a recorder of the system errno behind a
+/// failure (see `systemErrno`), once netCDF (which switches the handler off when it initialises)
+/// has been initialised.
 ///
 /// Before HDF5's first call, its clean-up at process exit is switched off (`H5dont_atexit`): every
 /// file the toolkit writes is closed explicitly before it is called done, and HDF5's exit-time
@@ -16,7 +17,12 @@ enum LibraryLock {
     private static let setUp: Void = {
         _ = H5dont_atexit()
         _ = nc_initialize()
-        nk_H5_record_errors(recordedErrno)
+    }()
+    /// Set on a thread once its error recorder is in place.
+    private static let threadKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
     }()
     nonisolated(unsafe) private static let recordedErrno: UnsafeMutablePointer<Int32> = {
         let slot = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
@@ -32,6 +38,11 @@ enum LibraryLock {
             lock.unlock()
         }
         _ = setUp
+        if pthread_getspecific(threadKey) == nil {
+            pthread_setspecific(threadKey, UnsafeRawPointer(bitPattern: 1))
+            nk_H5_record_errors(recordedErrno)
+            LibraryCrashGuard.prepareThread()
+        }
         recordedErrno.pointee = 0
         return try body()
     }
