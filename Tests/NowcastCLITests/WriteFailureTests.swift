@@ -21,23 +21,12 @@ final class WriteFailureTests: XCTestCase {
         for format in ["netcdf", "odim"] {
             let dir = try folder()
             let arguments = ["synth", "--frames", "24", "--size", "256,256", "--format", format, "--seed", "3"]
-            let reference = dir + "/reference"
-            XCTAssertEqual(try CLIProcess.run(arguments + ["-o", reference]).status, 0)
-            let needed = try Self.bytes(in: reference)
-            for fraction in Self.fractions {
-                let disk = try Tmpfs(self, bytes: Int(Double(needed) * fraction))
-                let output = disk.path + "/archive"
-                let failed = try CLIProcess.run(arguments + ["-o", output])
-                assertOneLineFailure(failed, naming: output, cause: "no space left on device while writing", "\(format) at \(fraction)")
-                try assertNoTemporaryFiles(disk.path)
+            try runOnSmallDisks(arguments, output: "archive", reference: dir + "/reference", context: format) { archive in
                 // What was written is whole: every file there decodes to the reference's values.
-                for name in try FileManager.default.contentsOfDirectory(atPath: output) {
-                    XCTAssertEqual(try Self.frames(output + "/" + name), try Self.frames(reference + "/" + name), name)
+                for name in try FileManager.default.contentsOfDirectory(atPath: archive) {
+                    XCTAssertEqual(try Self.frames(archive + "/" + name), try Self.frames(dir + "/reference/" + name), name)
                 }
-                try disk.grow(to: 2 * needed + (8 << 20))
-                XCTAssertEqual(try CLIProcess.run(arguments + ["-o", output]).status, 0)
-                try assertSameArchive(output, reference)
-            }
+            } afterRerun: { try self.assertSameArchive($0, dir + "/reference") }
         }
     }
 
@@ -46,42 +35,40 @@ final class WriteFailureTests: XCTestCase {
         XCTAssertEqual(try CLIProcess.run(["synth", "-o", dir + "/archive", "--frames", "160", "--size", "128,128", "--seed", "5"]).status, 0)
         let arguments = ["convert", "--input", dir + "/archive", "--t-in", "4", "--t-out", "4", "--max-missing-fraction", "0.5",
                          "--block-hours", "1", "--deflate-level", "0", "--shard-size", "16"]
-        let reference = dir + "/reference"
-        XCTAssertEqual(try CLIProcess.run(arguments + ["-o", reference]).status, 0)
-        let needed = try Self.bytes(in: reference)
-        for fraction in Self.fractions {
-            let disk = try Tmpfs(self, bytes: Int(Double(needed) * fraction))
-            let store = disk.path + "/store"
-            let failed = try CLIProcess.run(arguments + ["-o", store])
-            assertOneLineFailure(failed, naming: store, cause: "no space left on device while writing", "convert at \(fraction)")
-            XCTAssertFalse(FileManager.default.fileExists(atPath: store + "/manifest.json"), "no finished-looking store at \(fraction)")
-            try assertNoTemporaryFiles(disk.path)
-            try disk.grow(to: 2 * needed + (8 << 20))
-            let again = try CLIProcess.run(arguments + ["-o", store])
-            XCTAssertEqual(again.status, 0, again.error)
-            try assertSameStore(store, reference)
-        }
+        try runOnSmallDisks(arguments, output: "store", reference: dir + "/reference", context: "convert") { store in
+            XCTAssertFalse(FileManager.default.fileExists(atPath: store + "/manifest.json"), "no finished-looking store")
+        } afterRerun: { try self.assertSameStore($0, dir + "/reference") }
     }
 
     func testTrainOnAFullDisk() throws {
         let dir = try folder()
-        let store = try Self.smallStore(dir)
-        let arguments = Self.trainArguments(store)
-        let reference = dir + "/reference"
+        let arguments = Self.trainArguments(try Self.smallStore(dir))
+        try runOnSmallDisks(arguments, output: "run", reference: dir + "/reference", context: "train",
+                            rerunWith: { FileManager.default.fileExists(atPath: $0 + "/config.json") ? ["--resume"] : [] }) { run in
+            XCTAssertFalse(FileManager.default.fileExists(atPath: run + "/model"), "no finished-looking model")
+        } afterRerun: { try self.assertSameWeights($0, dir + "/reference") }
+    }
+
+    /// Runs `arguments` into `reference` on the disk as it is, then into `output` on a tmpfs of each
+    /// fraction of what that took: it must fail in one line naming the path, leave no temporary
+    /// file (`afterFailure` checks the rest), and once the tmpfs is grown, a rerun (with the
+    /// arguments `rerunWith` adds) must succeed and give what the reference holds (`afterRerun`).
+    private func runOnSmallDisks(_ arguments: [String], output name: String, reference: String, context: String,
+                                 rerunWith: (String) -> [String] = { _ in [] }, afterFailure: (String) throws -> Void,
+                                 afterRerun: (String) throws -> Void) throws {
         XCTAssertEqual(try CLIProcess.run(arguments + ["-o", reference]).status, 0)
         let needed = try Self.bytes(in: reference)
         for fraction in Self.fractions {
             let disk = try Tmpfs(self, bytes: Int(Double(needed) * fraction))
-            let run = disk.path + "/run"
-            let failed = try CLIProcess.run(arguments + ["-o", run])
-            assertOneLineFailure(failed, naming: run, cause: "no space left on device while writing", "train at \(fraction)")
-            XCTAssertFalse(FileManager.default.fileExists(atPath: run + "/model"), "no finished-looking model at \(fraction)")
+            let output = disk.path + "/" + name
+            let failed = try CLIProcess.run(arguments + ["-o", output])
+            assertOneLineFailure(failed, naming: output, cause: "no space left on device while writing", "\(context) at \(fraction)")
+            try afterFailure(output)
             try assertNoTemporaryFiles(disk.path)
             try disk.grow(to: 2 * needed + (8 << 20))
-            let resume = FileManager.default.fileExists(atPath: run + "/config.json") ? ["--resume"] : []
-            let again = try CLIProcess.run(arguments + ["-o", run] + resume)
-            XCTAssertEqual(again.status, 0, again.error)
-            try assertSameWeights(run, reference)
+            let again = try CLIProcess.run(arguments + ["-o", output] + rerunWith(output))
+            XCTAssertEqual(again.status, 0, "\(context) at \(fraction), rerun: \(again.error)")
+            try afterRerun(output)
         }
     }
 
