@@ -128,16 +128,16 @@ public final class Converter {
         let minutes = series.step / 60
         guard !plan.windows.isEmpty else {
             throw NowcastDataError.emptyStore(detail: "no window of \(config.window.length) consecutive frames (\(config.window.inputs) + "
-                + "\(config.window.targets)) fits the series of \(series.count) frames every \(formatHours(minutes)) min: "
+                + "\(config.window.targets)) fits the series of \(series.count) frames every \(plainNumber(minutes)) min: "
                 + "\(plan.rejectedForGaps) have a gap inside, \(plan.rejectedForSplitBoundary) cross split blocks of "
-                + "\(formatHours(config.split.blockHours)) h (split.block_hours); no store was written")
+                + "\(plainNumber(config.split.blockHours)) h (split.block_hours); no store was written")
         }
         let blocks = Set(plan.windows.map { config.split.block(of: series.entries[$0.start].validTime) }).count
         for split in Split.allCases {
             let share = config.split.share(of: split)
             if share > 0, !plan.windows.contains(where: { $0.split == split }) {
                 log("warning: the \(split.rawValue) split will be empty: its share is \(share) of the blocks, and the \(plan.windows.count) "
-                    + "windows fall in \(blocks) block\(blocks == 1 ? "" : "s") of \(formatHours(config.split.blockHours)) h; "
+                    + "windows fall in \(blocks) block\(blocks == 1 ? "" : "s") of \(plainNumber(config.split.blockHours)) h; "
                     + "use more data or shorter blocks (split.block_hours)")
             }
         }
@@ -343,5 +343,5 @@ public final class Converter {
     }
 }
 
-/// Hours (or minutes) without a needless fraction.
-func formatHours(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(format: "%g", value) }
+/// A number (hours, minutes) without a needless fraction.
+func plainNumber(_ value: Double) -> String { value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(format: "%g", value) }
