@@ -124,9 +124,9 @@ public final class ChunkSpool {
                 }
             }
             position += size
-            // Whole megabytes behind the chunks copied so far go back to the file system
+            // Whole 256 KiB blocks behind the chunks copied so far go back to the file system
             // (where it cannot punch holes, the side file keeps its space until it is removed).
-            let done = position & ~((1 << 20) - 1)
+            let done = position & ~((1 << 18) - 1)
             if done > punched {
                 _ = nk_punch_hole(reader, off_t(punched), off_t(done - punched))
                 punched = done
