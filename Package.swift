@@ -40,21 +40,22 @@ let package = Package(
         .systemLibrary(name: "CLinux"),
         .target(name: "NowcastCore"),
         .target(name: "NowcastIO", dependencies: ["NowcastCore", "CNetCDF", "CHDF5", "CProj", "CDeflate", "CLinux"]),
-        .target(name: "NowcastData", dependencies: ["NowcastIO", "Yams"]),
+        .target(name: "NowcastData", dependencies: ["NowcastCore", "NowcastIO", "Yams"]),
         .target(name: "NowcastNN", dependencies: ["NowcastCore", "CBLAS", "CDNNL"], swiftSettings: vectorSettings),
         .target(name: "NowcastModels", dependencies: ["NowcastNN", "NowcastCore"]),
         .target(name: "NowcastVerify"),
         .target(name: "NowcastTrain", dependencies: ["NowcastCore", "NowcastData", "NowcastIO", "NowcastModels", "NowcastNN", "NowcastVerify"]),
         .executableTarget(
             name: "nowcast",
-            dependencies: ["NowcastIO", "NowcastData", "NowcastNN", "NowcastModels", "NowcastTrain", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["NowcastCore", "NowcastIO", "NowcastData", "NowcastNN", "NowcastModels", "NowcastTrain",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "NowcastIOTests", dependencies: ["NowcastIO"]),
-        .testTarget(name: "NowcastDataTests", dependencies: ["NowcastData", "NowcastIO"]),
+        .testTarget(name: "NowcastIOTests", dependencies: ["NowcastCore", "NowcastIO"]),
+        .testTarget(name: "NowcastDataTests", dependencies: ["NowcastCore", "NowcastData", "NowcastIO"]),
         .testTarget(name: "NowcastNNTests", dependencies: ["NowcastNN", "NowcastCore"]),
         .testTarget(name: "NowcastModelsTests", dependencies: ["NowcastModels", "NowcastNN"]),
         .testTarget(name: "NowcastTrainTests", dependencies: ["NowcastTrain", "NowcastData", "NowcastIO", "NowcastModels", "NowcastNN", "NowcastVerify"]),
-        .testTarget(name: "NowcastCLITests", dependencies: ["NowcastIO"]),
+        .testTarget(name: "NowcastCLITests", dependencies: ["NowcastCore", "NowcastIO"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import NowcastCore
 import NowcastData
 import NowcastIO
 import NowcastModels

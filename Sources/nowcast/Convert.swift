@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NowcastCore
 import NowcastData
 import NowcastIO
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NowcastCore
 import NowcastIO
 
 /// `nowcast inspect`: what a file holds and what the toolkit reads from it.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NowcastCore
 import NowcastIO
 
 /// The `nowcast` command: a thin shell over the NowcastKit libraries.

@@ -1,4 +1,5 @@
 import Foundation
+import NowcastCore
 @testable import NowcastIO
 import XCTest
 

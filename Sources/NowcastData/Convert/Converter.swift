@@ -1,4 +1,5 @@
 import Foundation
+import NowcastCore
 import NowcastIO
 
 /// Converts an archive into a sample store: index the frames, plan windows, fit the transforms on the

@@ -1,4 +1,5 @@
 import Foundation
+import NowcastCore
 import NowcastIO
 
 /// One frame as a conversion uses it: coarsened physical values (for the filters) and transformed

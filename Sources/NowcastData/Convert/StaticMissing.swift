@@ -1,4 +1,5 @@
 import Foundation
+import NowcastCore
 import NowcastIO
 
 /// The part of the missing data that is the same in every frame: the cells outside the radars'

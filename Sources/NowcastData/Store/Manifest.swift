@@ -1,4 +1,5 @@
 import Foundation
+import NowcastCore
 import NowcastIO
 
 /// `manifest.json` of a sample store: everything needed to use and to reproduce it.

@@ -1,4 +1,5 @@
 import Foundation
+import NowcastCore
 import NowcastIO
 
 /// A sample store on disk: its manifest and its shards, read one sample (one chunk) at a time.

@@ -1,4 +1,5 @@
 import Foundation
+import NowcastCore
 import NowcastIO
 
 /// Writes one training shard, NetCDF-4: `data(sample, time, y, x)` (float32, or int16 packed), one

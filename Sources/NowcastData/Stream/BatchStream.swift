@@ -1,4 +1,5 @@
 import Foundation
+import NowcastCore
 import NowcastIO
 
 /// A batch of samples: inputs `(N, T_in, 1, H, W)` and targets `(N, T_out, 1, H, W)`, row-major.

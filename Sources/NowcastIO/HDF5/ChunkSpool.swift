@@ -1,6 +1,7 @@
 import CHDF5
 import CLinux
 import Foundation
+import NowcastCore
 
 /// Compresses the units of a NetCDF-4 variable (one unit per chunk: a sample of a training shard)
 /// with shuffle and libdeflate as they arrive, keeps them in a side file, and writes them into the

@@ -1,4 +1,5 @@
 import CHDF5
+import NowcastCore
 
 /// Whether a library call reads a file (a failure means the file is damaged or unreadable) or
 /// writes one (a failure is a `FileError`: no space, permissions, I/O).

@@ -1,5 +1,6 @@
 import CHDF5
 import Foundation
+import NowcastCore
 
 /// Writes an HDF5 file atomically: groups, attributes and numeric datasets (chunked, deflated), then
 /// `finish()` renames the temporary file into place. Released without `finish()`, it leaves nothing.

@@ -1,5 +1,6 @@
 import CHDF5
 import CNetCDF
+import NowcastCore
 
 /// Runs one netCDF-C call under the library lock and turns a non-zero status into an error that
 /// names the file and what was being done.

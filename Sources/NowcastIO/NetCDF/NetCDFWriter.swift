@@ -1,6 +1,7 @@
 import CHDF5
 import CNetCDF
 import Foundation
+import NowcastCore
 
 /// Writes a NetCDF file atomically: define dimensions, variables and attributes, write data, then
 /// `finish()` renames the temporary file into place. Released without `finish()`, it leaves nothing.

@@ -1,4 +1,5 @@
 import Foundation
+import NowcastCore
 
 /// Reads a NetCDF variable one unit at a time, CF-decoded to `Float32` with NaN for missing. A unit is
 /// everything at one index of `unitAxis` (a frame of `(time, y, x)`, a sample of `(sample, time, y, x)`),

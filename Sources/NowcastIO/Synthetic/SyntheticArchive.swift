@@ -1,4 +1,5 @@
 import Foundation
+import NowcastCore
 
 /// Writes a synthetic radar archive, one file per time step, as CF NetCDF (int16 rain rate packed
 /// with `scale_factor` 0.01 and `_FillValue` -1, like real composites) or ODIM_H5 (uint16 with

@@ -1,4 +1,5 @@
 import Foundation
+import NowcastCore
 
 /// A realistic synthetic radar rain-rate sequence, deterministic per seed. Three ingredients:
 /// - a spatially correlated Gaussian field with a power-law spectrum (power ~ k^-3, as observed for

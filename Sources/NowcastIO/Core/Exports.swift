@@ -1,2 +1,0 @@
-/// The shared basics (seeded randomness) come with NowcastIO.
-@_exported import NowcastCore
