@@ -50,12 +50,13 @@ let package = Package(
             dependencies: ["NowcastCore", "NowcastIO", "NowcastData", "NowcastNN", "NowcastModels", "NowcastTrain",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "NowcastIOTests", dependencies: ["NowcastCore", "NowcastIO"]),
-        .testTarget(name: "NowcastDataTests", dependencies: ["NowcastCore", "NowcastData", "NowcastIO"]),
-        .testTarget(name: "NowcastNNTests", dependencies: ["NowcastNN", "NowcastCore"]),
-        .testTarget(name: "NowcastModelsTests", dependencies: ["NowcastModels", "NowcastNN"]),
-        .testTarget(name: "NowcastTrainTests", dependencies: ["NowcastTrain", "NowcastData", "NowcastIO", "NowcastModels", "NowcastNN", "NowcastVerify"]),
-        .testTarget(name: "NowcastCLITests", dependencies: ["NowcastCore", "NowcastIO"]),
+        .target(name: "NowcastTestSupport", dependencies: ["NowcastCore", "NowcastIO", "NowcastData"], path: "Tests/NowcastTestSupport"),
+        .testTarget(name: "NowcastIOTests", dependencies: ["NowcastCore", "NowcastIO", "NowcastTestSupport"]),
+        .testTarget(name: "NowcastDataTests", dependencies: ["NowcastCore", "NowcastData", "NowcastIO", "NowcastTestSupport"]),
+        .testTarget(name: "NowcastNNTests", dependencies: ["NowcastNN", "NowcastCore", "NowcastTestSupport"]),
+        .testTarget(name: "NowcastModelsTests", dependencies: ["NowcastModels", "NowcastNN", "NowcastTestSupport"]),
+        .testTarget(name: "NowcastTrainTests", dependencies: ["NowcastTrain", "NowcastData", "NowcastIO", "NowcastModels", "NowcastNN", "NowcastVerify", "NowcastTestSupport"]),
+        .testTarget(name: "NowcastCLITests", dependencies: ["NowcastCore", "NowcastIO", "NowcastTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

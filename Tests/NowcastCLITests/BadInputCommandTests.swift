@@ -1,11 +1,12 @@
 import Foundation
 import XCTest
+import NowcastTestSupport
 
 /// Real-world inputs as a user gives them to the commands: every file of the format corpus reads
 /// with the flags its entry names, and each bad input or setting ends with one line, exit status 1
 /// and nothing written.
 final class BadInputCommandTests: XCTestCase {
-    private func folder() throws -> String { try CLIProcess.folder(self, prefix: "nowcast-badinput") }
+    private func folder() throws -> String { try temporaryFolder(self, prefix: "nowcast-badinput") }
 
     private func assertRefused(_ arguments: [String], mentions words: [String], leaves absent: [String] = [],
                                file: StaticString = #filePath, line: UInt = #line) throws {
@@ -18,14 +19,14 @@ final class BadInputCommandTests: XCTestCase {
     }
 
     func testEveryCorpusFileInspectsWithTheFlagsItsEntryNames() throws {
-        let data = try Data(contentsOf: URL(fileURLWithPath: FormatFixtures.folder + "/expected.json"))
+        let data = try Data(contentsOf: URL(fileURLWithPath: TestPaths.fixtures("formats") + "/expected.json"))
         let corpus = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: [String: Any]])
         for (name, entry) in corpus.sorted(by: { $0.key < $1.key }) {
             var flags: [String] = []
             for (key, value) in (entry["options"] as? [String: Any] ?? [:]).sorted(by: { $0.key < $1.key }) {
                 flags += ["--" + key.replacingOccurrences(of: "_", with: "-"), "\(value)"]
             }
-            let result = try CLIProcess.run(["inspect", "--json"] + flags + [FormatFixtures.folder + "/" + name])
+            let result = try CLIProcess.run(["inspect", "--json"] + flags + [TestPaths.fixtures("formats") + "/" + name])
             XCTAssertEqual(result.status, 0, "\(name) \(flags): \(result.error)")
             let reports = try? JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [[String: Any]]
             let report = try XCTUnwrap(reports?.first, name)
@@ -36,7 +37,7 @@ final class BadInputCommandTests: XCTestCase {
     }
 
     func testInspectJSONWritesAttributesAsPlainJSON() throws {
-        let path = FormatFixtures.folder + "/../synth-netcdf/synth_20240601_120000.nc"
+        let path = TestPaths.fixtures("formats") + "/../synth-netcdf/synth_20240601_120000.nc"
         let result = try CLIProcess.run(["inspect", "--json", path])
         XCTAssertEqual(result.status, 0, result.error)
         let report = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [[String: Any]])?.first)
@@ -73,7 +74,7 @@ final class BadInputCommandTests: XCTestCase {
         let dir = try folder()
         try FileManager.default.createDirectory(atPath: dir + "/archive", withIntermediateDirectories: true)
         for minute in ["00", "05", "10"] {
-            try FileManager.default.copyItem(atPath: FormatFixtures.folder + "/generic-raw_202107141200.h5",
+            try FileManager.default.copyItem(atPath: TestPaths.fixtures("formats") + "/generic-raw_202107141200.h5",
                                              toPath: dir + "/archive/generic-raw_2021071412\(minute).h5")
         }
         let raw = try CLIProcess.run(["convert", "--input", dir + "/archive", "--dataset", "/counts", "--time-from-filename", "%Y%m%d%H%M",
@@ -98,7 +99,7 @@ final class BadInputCommandTests: XCTestCase {
                                            "-o", dir + "/store"]).status, 0)
         try assertRefused(["train", "--store", dir + "/store", "-o", dir + "/run", "--resume"], mentions: ["nothing to resume"], leaves: [dir + "/run"])
         let inspect = try CLIProcess.run(["inspect", "--time-attribute", "@product_datetime_end", "--time-format", "%d-%b-%Y;%H:%M:%S",
-                                          FormatFixtures.folder + "/time-month-name.nc"])
+                                          TestPaths.fixtures("formats") + "/time-month-name.nc"])
         XCTAssertEqual(inspect.status, 0, inspect.error)
         XCTAssertTrue(inspect.output.contains("from attribute @product_datetime_end") && inspect.output.contains("2021-07-14T12:00:00Z"),
                       inspect.output)

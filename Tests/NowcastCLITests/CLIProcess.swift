@@ -6,13 +6,14 @@ import XCTest
 enum CLIProcess {
     static var executable: String { Bundle.main.bundleURL.appendingPathComponent("nowcast").path }
 
-    /// Starts `nowcast arguments` (or another program given as `program`) without waiting.
-    static func start(_ arguments: [String], program: String? = nil) throws -> (Process, Pipe, Pipe) {
+    /// Starts `nowcast arguments` (or another program given as `program`) without waiting, with
+    /// `environment` added to the test's own.
+    static func start(_ arguments: [String], program: String? = nil, environment extra: [String: String] = [:]) throws -> (Process, Pipe, Pipe) {
         guard FileManager.default.isExecutableFile(atPath: executable) else { throw XCTSkip("nowcast is not built at \(executable)") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program ?? executable)
         // Set as nowcast sets it for itself, which spares each run the re-execution that does so.
-        var environment = ProcessInfo.processInfo.environment
+        var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         if environment["GOMP_SPINCOUNT"] == nil { environment["GOMP_SPINCOUNT"] = "1000" }
         process.environment = environment
         process.arguments = arguments
@@ -24,19 +25,12 @@ enum CLIProcess {
     }
 
     /// Runs `nowcast arguments` (or `program arguments`) to the end.
-    static func run(_ arguments: [String], program: String? = nil) throws -> (status: Int32, output: String, error: String) {
-        let (process, out, err) = try start(arguments, program: program)
+    static func run(_ arguments: [String], program: String? = nil, environment: [String: String] = [:]) throws
+        -> (status: Int32, output: String, error: String) {
+        let (process, out, err) = try start(arguments, program: program, environment: environment)
         let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         return (process.terminationStatus, output, error)
-    }
-
-    /// A fresh temporary folder, removed when `test` ends.
-    static func folder(_ test: XCTestCase, prefix: String) throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url.path
     }
 }

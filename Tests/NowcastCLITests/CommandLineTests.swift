@@ -4,47 +4,17 @@ import NowcastIO
 import Glibc
 #endif
 import XCTest
+import NowcastTestSupport
 
 /// Runs the built `nowcast` executable as a user would.
 final class CommandLineTests: XCTestCase {
-    private struct Result {
-        var status: Int32
-        var output: String
-        var error: String
+    private func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
+        try CLIProcess.run(arguments, environment: environment)
     }
 
-    private var executable: URL {
-        // XCTest on Linux runs from the build folder, which also holds the `nowcast` executable.
-        Bundle.main.bundleURL.appendingPathComponent("nowcast")
-    }
+    private func folder() throws -> String { try temporaryFolder(self, prefix: "nowcast-cli") }
 
-    private func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Result {
-        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-            throw XCTSkip("the nowcast executable is not built at \(executable.path)")
-        }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
-        let output = Pipe(), error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
-                      error: String(decoding: err, as: UTF8.self))
-    }
-
-    private func folder() throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("nowcast-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url.path
-    }
-
-    private func assertOneLineFailure(_ result: Result, mentions: [String], file: StaticString = #filePath, line: UInt = #line) {
+    private func assertOneLineFailure(_ result: (status: Int32, output: String, error: String), mentions: [String], file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(result.status, 1, "exit status", file: file, line: line)
         let lines = result.error.split(separator: "\n")
         XCTAssertEqual(lines.count, 1, "one line on stderr: \(result.error)", file: file, line: line)
@@ -164,7 +134,7 @@ final class CommandLineTests: XCTestCase {
 final class ConvertCommandTests: XCTestCase {
     private func start(_ arguments: [String]) throws -> (Process, Pipe, Pipe) { try CLIProcess.start(arguments) }
     private func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) { try CLIProcess.run(arguments) }
-    private func folder() throws -> String { try CLIProcess.folder(self, prefix: "nowcast-convert") }
+    private func folder() throws -> String { try temporaryFolder(self, prefix: "nowcast-convert") }
 
     private func shardBytes(_ store: String) throws -> [String: Data] {
         var result: [String: Data] = [:]

@@ -2,13 +2,14 @@ import Foundation
 import NowcastCore
 import NowcastIO
 import XCTest
+import NowcastTestSupport
 
 /// Damaged files, as a user meets them (a transfer cut short, a flipped bit): generated and real
 /// files truncated at 20 offsets and with bytes flipped in their headers and in their data, read
 /// by the CLI as a subprocess. Whatever the damage, the process ends by itself (status below 128,
 /// one line when it fails), and a conversion that fails leaves no store behind.
 final class MutationTests: XCTestCase {
-    private func folder() throws -> String { try CLIProcess.folder(self, prefix: "nowcast-mutation") }
+    private func folder() throws -> String { try temporaryFolder(self, prefix: "nowcast-mutation") }
 
     /// 20 truncations, 10 flips in the first 4 KiB (superblock, object headers, classic header)
     /// and 6 in the second half (chunks), at seeded positions.
@@ -42,9 +43,9 @@ final class MutationTests: XCTestCase {
         XCTAssertEqual(try CLIProcess.run(["synth", "-o", dir + "/nc", "--frames", "1", "--size", "48,48"]).status, 0)
         XCTAssertEqual(try CLIProcess.run(["synth", "-o", dir + "/odim", "--frames", "1", "--size", "48,48", "--format", "odim"]).status, 0)
         var sources = [dir + "/nc/synth_20240601_000000.nc", dir + "/odim/synth_20240601_000000.h5",
-                       FormatFixtures.folder + "/knmi-accumulation.h5", FormatFixtures.folder + "/strings-classic.nc",
-                       FormatFixtures.folder + "/strings-h5netcdf.nc"]
-        sources += FormatFixtures.firstRealFiles()
+                       TestPaths.fixtures("formats") + "/knmi-accumulation.h5", TestPaths.fixtures("formats") + "/strings-classic.nc",
+                       TestPaths.fixtures("formats") + "/strings-h5netcdf.nc"]
+        sources += TestPaths.firstRealFiles()
         for (number, source) in sources.enumerated() {
             let data = try Data(contentsOf: URL(fileURLWithPath: source))
             for mutant in mutants(of: data, seed: UInt64(number)) {
@@ -75,25 +76,6 @@ final class MutationTests: XCTestCase {
                     XCTAssertTrue(FileManager.default.fileExists(atPath: store + "/manifest.json"), "\(format) \(mutant.name)")
                 }
             }
-        }
-    }
-}
-
-/// The committed format corpus and the shared real data, for the CLI tests.
-enum FormatFixtures {
-    static var folder: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("fixtures/formats").path
-    }
-
-    /// The first file of each sequence in ../shared/data, when it is there.
-    static func firstRealFiles() -> [String] {
-        let shared = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("shared/data").path
-        let sequences = ((try? FileManager.default.contentsOfDirectory(atPath: shared)) ?? []).sorted()
-        return sequences.compactMap { sequence in
-            let names = ((try? FileManager.default.contentsOfDirectory(atPath: shared + "/" + sequence)) ?? []).sorted()
-            return names.first { ["nc", "h5", "hdf"].contains(($0 as NSString).pathExtension) }.map { shared + "/" + sequence + "/" + $0 }
         }
     }
 }

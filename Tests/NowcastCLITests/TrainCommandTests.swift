@@ -3,11 +3,12 @@ import Foundation
 import Glibc
 #endif
 import XCTest
+import NowcastTestSupport
 
 /// `nowcast train` as a user runs it: a SIGKILL in the middle and `--resume`, bad configs, and a
 /// store larger than the memory the run may use.
 final class TrainCommandTests: XCTestCase {
-    private func folder() throws -> String { try CLIProcess.folder(self, prefix: "nowcast-train") }
+    private func folder() throws -> String { try temporaryFolder(self, prefix: "nowcast-train") }
 
     /// A store of 3 + 2 frames of 24 x 24 from a generated archive.
     private func smallStore(_ dir: String) throws -> String {

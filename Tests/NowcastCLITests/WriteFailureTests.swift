@@ -4,6 +4,7 @@ import NowcastIO
 import Glibc
 #endif
 import XCTest
+import NowcastTestSupport
 
 /// Every writing command run into a file system too small for it (a tmpfs mounted at a tenth, a
 /// quarter, half and nine tenths of what an unhindered run wrote) and into a folder made read-only
@@ -13,7 +14,7 @@ import XCTest
 final class WriteFailureTests: XCTestCase {
     private static let fractions = [0.1, 0.25, 0.5, 0.9]
 
-    private func folder() throws -> String { try CLIProcess.folder(self, prefix: "nowcast-full") }
+    private func folder() throws -> String { try temporaryFolder(self, prefix: "nowcast-full") }
 
     // MARK: - A full disk
 
@@ -226,7 +227,7 @@ private final class Tmpfs {
 
     init(_ test: XCTestCase, bytes: Int) throws {
         guard getuid() == 0 else { throw XCTSkip("filling a disk needs a tmpfs of our own, and mounting one needs root") }
-        path = try CLIProcess.folder(test, prefix: "nowcast-tmpfs")
+        path = try temporaryFolder(test, prefix: "nowcast-tmpfs")
         try WriteFailureTests.shell("mount -t tmpfs -o size=\(Self.pages(bytes)) tmpfs '\(path)'")
         test.addTeardownBlock { [path] in try? WriteFailureTests.shell("umount -l '\(path)'") }
     }

@@ -2,6 +2,7 @@ import Foundation
 import NowcastData
 import NowcastIO
 import XCTest
+import NowcastTestSupport
 
 /// Values and parameters refused at the door: no store holds NaN where its source was valid, an
 /// infinity, or nothing at all.
@@ -65,7 +66,7 @@ final class BadValueTests: XCTestCase {
 
     func testAnEmptyStoreSaysWhichFilterRejectedTheSamplesAndLeavesNothing() throws {
         let folder = try temporaryFolder(self)
-        try syntheticArchive(folder + "/in", frames: 12, size: 48, mask: true)
+        try SyntheticData.archive(folder + "/in", frames: 12, size: 48, mask: true)
         var config = ConvertConfig()
         config.inputs = [folder + "/in"]
         config.output = folder + "/store"
@@ -108,7 +109,7 @@ final class BadValueTests: XCTestCase {
 
     func testAShardSampleHoldingAnInfinityIsNamedWhenRead() throws {
         let folder = try temporaryFolder(self)
-        try syntheticArchive(folder + "/in", frames: 12, size: 16)
+        try SyntheticData.archive(folder + "/in", frames: 12, size: 16)
         var config = ConvertConfig()
         config.inputs = [folder + "/in"]
         config.output = folder + "/store"

@@ -2,6 +2,7 @@ import Foundation
 import NowcastData
 import NowcastIO
 import XCTest
+import NowcastTestSupport
 
 /// Frames read by the archive's layout through HDF5 alone equal those read through netCDF.
 final class LayoutTests: XCTestCase {
@@ -19,7 +20,7 @@ final class LayoutTests: XCTestCase {
 
     func testASyntheticArchiveIsReadByItsLayout() throws {
         let folder = try temporaryFolder(self)
-        try syntheticArchive(folder, frames: 6, size: 32, mask: true)
+        try SyntheticData.archive(folder, frames: 6, size: 32, mask: true)
         let series = try FrameSeries(files: try ArchiveListing.files([folder]))
         let layout = try XCTUnwrap(series.layout)
         XCTAssertEqual(layout.fieldName, "rainfall_rate")
@@ -30,7 +31,7 @@ final class LayoutTests: XCTestCase {
 
     func testAFileThatDiffersIsRefusedAndReadThroughNetCDF() throws {
         let folder = try temporaryFolder(self)
-        let paths = try syntheticArchive(folder, frames: 3, size: 16)
+        let paths = try SyntheticData.archive(folder, frames: 3, size: 16)
         let layout = try XCTUnwrap(try CFFieldFile(path: paths[0]).layout)
         // Rewrite the last frame with another scale factor.
         let frame = try openFieldFile(paths[2]).readFrame(0)
@@ -58,7 +59,7 @@ final class LayoutTests: XCTestCase {
     }
 
     func testTheBoMArchiveIsReadByItsLayout() throws {
-        let series = try FrameSeries(files: try ArchiveListing.files([try sharedData("bom_nc_prcp-c10_66_20201031")]))
+        let series = try FrameSeries(files: try ArchiveListing.files([try TestPaths.sharedData("bom_nc_prcp-c10_66_20201031")]))
         let layout = try XCTUnwrap(series.layout, "BoM files are NetCDF-4, one frame per chunk, scalar valid_time")
         XCTAssertEqual(layout.timeVariable, "valid_time")
         XCTAssertEqual(layout.startVariable, "start_time")

@@ -2,10 +2,11 @@ import Foundation
 import NowcastData
 import NowcastIO
 import XCTest
+import NowcastTestSupport
 
 final class SeriesAndWindowTests: XCTestCase {
     func testTheBoMSequenceHas135WindowsOf4Plus6() throws {
-        let series = try FrameSeries(files: try ArchiveListing.files([try sharedData("bom_nc_prcp-c10_66_20201031")]))
+        let series = try FrameSeries(files: try ArchiveListing.files([try TestPaths.sharedData("bom_nc_prcp-c10_66_20201031")]))
         XCTAssertEqual(series.count, 144)
         XCTAssertEqual(series.step, 600)
         XCTAssertTrue(series.report.gaps.isEmpty)
@@ -18,7 +19,7 @@ final class SeriesAndWindowTests: XCTestCase {
 
     func testGapsDuplicatesAndStepAreFound() throws {
         let folder = try temporaryFolder(self)
-        let files = try syntheticArchive(folder + "/a", frames: 12, size: 16)
+        let files = try SyntheticData.archive(folder + "/a", frames: 12, size: 16)
         // Remove two frames (a gap of 2 steps) and copy one file under another name (a duplicate time).
         try FileManager.default.removeItem(atPath: files[5])
         try FileManager.default.removeItem(atPath: files[6])
@@ -36,7 +37,7 @@ final class SeriesAndWindowTests: XCTestCase {
 
     func testUnreadableFilesAreSkippedOrFatalWithStrict() throws {
         let folder = try temporaryFolder(self)
-        try syntheticArchive(folder, frames: 4, size: 16)
+        try SyntheticData.archive(folder, frames: 4, size: 16)
         try Data("garbage".utf8).write(to: URL(fileURLWithPath: folder + "/broken.nc"))
         let series = try FrameSeries(files: try ArchiveListing.files([folder]))
         XCTAssertEqual(series.count, 4)
@@ -47,8 +48,8 @@ final class SeriesAndWindowTests: XCTestCase {
 
     func testMixedGridsAndEmptySelectionsAreClearErrors() throws {
         let folder = try temporaryFolder(self)
-        try syntheticArchive(folder + "/small", frames: 2, size: 16)
-        try syntheticArchive(folder + "/large", frames: 2, size: 24, start: "2024-06-02T00:00:00Z")
+        try SyntheticData.archive(folder + "/small", frames: 2, size: 16)
+        try SyntheticData.archive(folder + "/large", frames: 2, size: 24, start: "2024-06-02T00:00:00Z")
         assertFails(try FrameSeries(files: try ArchiveListing.files([folder + "/small", folder + "/large"])),
                     mentions: ["large", "24 x 24", "16 x 16"])
         assertFails(try ArchiveListing.files([folder + "/none*.nc"]), mentions: ["none*.nc", "matches no file"])
@@ -60,8 +61,8 @@ final class SeriesAndWindowTests: XCTestCase {
 
     func testGlobsAndFoldersExpandRecursively() throws {
         let folder = try temporaryFolder(self)
-        try syntheticArchive(folder + "/2024/06/01", frames: 3, size: 16)
-        try syntheticArchive(folder + "/2024/06/02", frames: 3, size: 16, start: "2024-06-02T00:00:00Z")
+        try SyntheticData.archive(folder + "/2024/06/01", frames: 3, size: 16)
+        try SyntheticData.archive(folder + "/2024/06/02", frames: 3, size: 16, start: "2024-06-02T00:00:00Z")
         XCTAssertEqual(try ArchiveListing.files([folder]).count, 6)
         XCTAssertEqual(try ArchiveListing.files([folder + "/2024/06/0*/synth_*_0000*.nc"]).count, 2)
     }

@@ -2,6 +2,7 @@ import Foundation
 @testable import NowcastData
 import NowcastIO
 import XCTest
+import NowcastTestSupport
 
 final class StoreTests: XCTestCase {
     /// Writes 8 x 8 frames with the given values, 10 minutes apart.
@@ -64,7 +65,7 @@ final class StoreTests: XCTestCase {
 
     func testNoWindowLeaksAcrossSplitsAndTimesAreKept() throws {
         let folder = try temporaryFolder(self)
-        try syntheticArchive(folder + "/in", frames: 60, size: 48)
+        try SyntheticData.archive(folder + "/in", frames: 60, size: 48)
         let config = smallConfig([folder + "/in"], output: folder + "/store")
         let manifest = try Converter(config: config).run()
         let store = try SampleStore(folder: config.output)
@@ -98,7 +99,7 @@ final class StoreTests: XCTestCase {
 
     func testAnInterruptedConversionResumesToTheSameStore() throws {
         let folder = try temporaryFolder(self)
-        try syntheticArchive(folder + "/in", frames: 60, size: 48)
+        try SyntheticData.archive(folder + "/in", frames: 60, size: 48)
         var config = smallConfig([folder + "/in"], output: folder + "/whole")
         config.packInt16 = true
         let whole = try Converter(config: config).run()
@@ -132,7 +133,7 @@ final class StoreTests: XCTestCase {
 
     func testBatchesAreDeterministicPerSeedAndCoverEverySampleOnce() throws {
         let folder = try temporaryFolder(self)
-        try syntheticArchive(folder + "/in", frames: 50, size: 48)
+        try SyntheticData.archive(folder + "/in", frames: 50, size: 48)
         var config = smallConfig([folder + "/in"], output: folder + "/store")
         config.split = SplitSpec(blockHours: 24, validation: 0, test: 0)
         try Converter(config: config).run()
@@ -188,15 +189,9 @@ final class StoreTests: XCTestCase {
     }
 
     func testShardsOpenInXarray() throws {
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        probe.arguments = ["python3", "-c", "import xarray"]
-        probe.standardError = FileHandle.nullDevice
-        try? probe.run()
-        probe.waitUntilExit()
-        guard probe.terminationStatus == 0 else { throw XCTSkip("python3 with xarray is not installed") }
+        try Python.require(["xarray"])
         let folder = try temporaryFolder(self)
-        try syntheticArchive(folder + "/in", frames: 20, size: 48)
+        try SyntheticData.archive(folder + "/in", frames: 20, size: 48)
         var config = smallConfig([folder + "/in"], output: folder + "/store")
         config.packInt16 = true
         config.split = SplitSpec(blockHours: 24, validation: 0, test: 0)
@@ -210,15 +205,8 @@ final class StoreTests: XCTestCase {
         d = ds['data'].values
         print(d.shape, ds['valid_time'].values.dtype, float(np.nansum(d[0])))
         """
-        let python = Process()
-        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        python.arguments = ["python3", "-c", script]
-        let pipe = Pipe()
-        python.standardOutput = pipe
-        try python.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        python.waitUntilExit()
-        XCTAssertEqual(python.terminationStatus, 0)
+        let (status, output) = try Python.run(script)
+        XCTAssertEqual(status, 0)
         XCTAssertTrue(output.hasPrefix("(\(shard.samples), 5, 24, 24) datetime64"), output)
         let theirSum = Double(output.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? .nan
         let ourSum = ours.filter { !$0.isNaN }.reduce(0.0) { $0 + Double($1) }

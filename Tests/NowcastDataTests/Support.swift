@@ -3,31 +3,6 @@ import NowcastData
 import NowcastIO
 import XCTest
 
-/// A fresh temporary folder, removed when the test ends.
-func temporaryFolder(_ test: XCTestCase) throws -> String {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("nowcastkit-data-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-    return url.path
-}
-
-/// The shared real-data folder, or a skip when absent.
-func sharedData(_ name: String) throws -> String {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let folder = root.deletingLastPathComponent().appendingPathComponent("shared/data/\(name)").path
-    guard FileManager.default.fileExists(atPath: folder) else { throw XCTSkip("real-data test skipped: \(folder) is absent") }
-    return folder
-}
-
-/// A synthetic archive without a coverage mask: `frames` files of `size` x `size` every `step` minutes.
-@discardableResult
-func syntheticArchive(_ folder: String, frames: Int, size: Int = 48, step: Double = 10, seed: UInt64 = 3,
-                      start: String = "2024-06-01T00:00:00Z", mask: Bool = false) throws -> [String] {
-    var settings = SyntheticRain.Settings(ny: size, nx: size, stepMinutes: step, seed: seed)
-    settings.coverageMask = mask
-    return try SyntheticArchive(rain: settings, frames: frames, start: UTCTime.parse(start) ?? Date(), format: .netcdf).write(to: folder)
-}
-
 /// A conversion config over `inputs` into `output` with small shards.
 func smallConfig(_ inputs: [String], output: String) -> ConvertConfig {
     var config = ConvertConfig()
@@ -52,18 +27,6 @@ func allSamples(_ store: SampleStore, _ split: Split) throws -> [[Float]] {
         for k in 0..<reader.count { result.append(Array(values[(k * size)..<((k + 1) * size)])) }
     }
     return result
-}
-
-/// Asserts that `body` throws an error whose one-line text contains every word.
-func assertFails<T>(_ body: @autoclosure () throws -> T, mentions: [String], file: StaticString = #filePath, line: UInt = #line) {
-    do {
-        _ = try body()
-        XCTFail("expected an error", file: file, line: line)
-    } catch {
-        let text = "\(error)"
-        XCTAssertFalse(text.contains("\n"), "error spans lines: \(text)", file: file, line: line)
-        for word in mentions { XCTAssertTrue(text.contains(word), "'\(text)' lacks '\(word)'", file: file, line: line) }
-    }
 }
 
 /// A CF NetCDF archive of the given float32 fields (one file per frame, `ny` x `nx`, every `step`

@@ -3,6 +3,7 @@ import NowcastCore
 import NowcastData
 import NowcastIO
 import XCTest
+import NowcastTestSupport
 
 final class TransformTests: XCTestCase {
     private let rates: [Float] = [0, 0.05, 0.1, 0.5, 1, 3.7, 12, 55, 150, .nan]

@@ -1,6 +1,7 @@
 import Foundation
 import NowcastIO
 import XCTest
+import NowcastTestSupport
 
 /// Every kind of bad input gives a `NowcastIOError` whose one line names the file (and the variable
 /// where one is involved) and says what was expected; nothing traps.
@@ -23,7 +24,7 @@ final class BadInputTests: XCTestCase {
     }
 
     func testMissingFile() {
-        assertIOError(try readEverything("/no/such/dir/radar.nc"), mentions: ["/no/such/dir/radar.nc", "no such file"]) {
+        assertFails(try readEverything("/no/such/dir/radar.nc"), as: NowcastIOError.self, mentions: ["/no/such/dir/radar.nc", "no such file"]) {
             if case .fileNotFound = $0 { return true } else { return false }
         }
     }
@@ -33,11 +34,11 @@ final class BadInputTests: XCTestCase {
         try Data("temperature,rain\n1,2\n".utf8).write(to: URL(fileURLWithPath: folder + "/table.csv"))
         try Data().write(to: URL(fileURLWithPath: folder + "/empty.nc"))
         for name in ["table.csv", "empty.nc"] {
-            assertIOError(try readEverything(folder + "/" + name), mentions: [name, "not a NetCDF or HDF5 file"]) {
+            assertFails(try readEverything(folder + "/" + name), as: NowcastIOError.self, mentions: [name, "not a NetCDF or HDF5 file"]) {
                 if case .unrecognisedFormat = $0 { return true } else { return false }
             }
         }
-        assertIOError(try readEverything(folder), mentions: [folder, "a folder"]) {
+        assertFails(try readEverything(folder), as: NowcastIOError.self, mentions: [folder, "a folder"]) {
             if case .unrecognisedFormat = $0 { return true } else { return false }
         }
     }
@@ -56,7 +57,7 @@ final class BadInputTests: XCTestCase {
             for fraction in fractions {
                 let cut = folder + "/cut-\(Int(fraction * 100))-" + URL(fileURLWithPath: source).lastPathComponent
                 try truncate(source, to: cut, fraction: fraction)
-                assertIOError(try readEverything(cut), mentions: [URL(fileURLWithPath: cut).lastPathComponent]) { _ in true }
+                assertFails(try readEverything(cut), as: NowcastIOError.self, mentions: [URL(fileURLWithPath: cut).lastPathComponent]) { _ in true }
             }
         }
     }
@@ -82,7 +83,7 @@ final class BadInputTests: XCTestCase {
             XCTAssertEqual(frames[2].values.last, 26)
             let cut = folder + "/records-cut.nc"
             try truncate(path, to: cut, fraction: 0.97)
-            assertIOError(try readEverything(cut, FieldReadOptions(variable: "rain")), mentions: ["records-cut.nc", "bytes"]) {
+            assertFails(try readEverything(cut, FieldReadOptions(variable: "rain")), as: NowcastIOError.self, mentions: ["records-cut.nc", "bytes"]) {
                 if case .unreadable = $0 { return true } else { return false }
             }
         }
@@ -90,8 +91,8 @@ final class BadInputTests: XCTestCase {
 
     func testMissingVariableListsWhatIsThere() throws {
         let path = try validNetCDF4(try temporaryFolder(self))
-        assertIOError(try readEverything(path, FieldReadOptions(variable: "reflectivity")),
-                      mentions: [path, "reflectivity", "rainfall_rate", "time"]) {
+        assertFails(try readEverything(path, FieldReadOptions(variable: "reflectivity")),
+                      as: NowcastIOError.self, mentions: [path, "reflectivity", "rainfall_rate", "time"]) {
             if case .variableNotFound = $0 { return true } else { return false }
         }
     }
@@ -99,16 +100,16 @@ final class BadInputTests: XCTestCase {
     func testAVariableWithUnexpectedDimensions() throws {
         let folder = try temporaryFolder(self)
         try writeCFFile(folder + "/line.nc", dims: [("x", 5)], values: [1, 2, 3, 4, 5], attributes: Attributes())
-        assertIOError(try readEverything(folder + "/line.nc", FieldReadOptions(variable: "field")),
-                      mentions: ["line.nc", "'field'", "x=5", "expected dimensions (y, x) or (time, y, x)"]) {
+        assertFails(try readEverything(folder + "/line.nc", FieldReadOptions(variable: "field")),
+                      as: NowcastIOError.self, mentions: ["line.nc", "'field'", "x=5", "expected dimensions (y, x) or (time, y, x)"]) {
             if case .unexpectedShape = $0 { return true } else { return false }
         }
-        assertIOError(try readEverything(folder + "/line.nc"), mentions: ["line.nc", "field variable", "field"]) {
+        assertFails(try readEverything(folder + "/line.nc"), as: NowcastIOError.self, mentions: ["line.nc", "field variable", "field"]) {
             if case .noFieldVariable = $0 { return true } else { return false }
         }
         try writeCFFile(folder + "/ensemble.nc", dims: [("member", 2), ("level", 2), ("y", 2), ("x", 2)],
                         values: [Int16](repeating: 1, count: 16), attributes: Attributes(), extra: { try addScalarTime($0) })
-        assertIOError(try readEverything(folder + "/ensemble.nc"), mentions: ["ensemble.nc", "member=2"]) {
+        assertFails(try readEverything(folder + "/ensemble.nc"), as: NowcastIOError.self, mentions: ["ensemble.nc", "member=2"]) {
             if case .unexpectedShape = $0 { return true } else { return false }
         }
     }
@@ -124,7 +125,7 @@ final class BadInputTests: XCTestCase {
             let path = folder + "/time\(index).nc"
             try writeCFFile(path, dims: [("y", 2), ("x", 2)], values: [1, 2, 3, 4], attributes: Attributes(),
                             extra: { try addScalarTime($0, units: units, value: 3, calendar: calendar) })
-            assertIOError(try readEverything(path), mentions: ["time\(index).nc", "'time'", word]) {
+            assertFails(try readEverything(path), as: NowcastIOError.self, mentions: ["time\(index).nc", "'time'", word]) {
                 if case .badTime = $0 { return true } else { return false }
             }
         }
@@ -134,14 +135,14 @@ final class BadInputTests: XCTestCase {
         let path = try temporaryFolder(self) + "/attr.nc"
         try writeCFFile(path, dims: [("y", 2), ("x", 2)], values: [1, 2, 3, 4],
                         attributes: Attributes([("scale_factor", .text("0.1"))]), extra: { try addScalarTime($0) })
-        assertIOError(try readEverything(path), mentions: ["attr.nc", "field", "scale_factor", "a number"]) {
+        assertFails(try readEverything(path), as: NowcastIOError.self, mentions: ["attr.nc", "field", "scale_factor", "a number"]) {
             if case .badAttribute = $0 { return true } else { return false }
         }
     }
 
     func testAnInvalidFrameIndexIsAnErrorNotATrap() throws {
         let file = try openFieldFile(try validNetCDF4(try temporaryFolder(self)))
-        assertIOError(try file.readFrame(1), mentions: ["frame 1", "has 1"]) { if case .invalidOption = $0 { return true } else { return false } }
-        assertIOError(try file.readFrame(-1), mentions: ["frame -1"]) { if case .invalidOption = $0 { return true } else { return false } }
+        assertFails(try file.readFrame(1), as: NowcastIOError.self, mentions: ["frame 1", "has 1"]) { if case .invalidOption = $0 { return true } else { return false } }
+        assertFails(try file.readFrame(-1), as: NowcastIOError.self, mentions: ["frame -1"]) { if case .invalidOption = $0 { return true } else { return false } }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import NowcastIO
 import XCTest
+import NowcastTestSupport
 
 final class CFDecodingTests: XCTestCase {
     func testPackedInt16WithFillScaleAndOffset() throws {
@@ -132,7 +133,7 @@ final class CFDecodingTests: XCTestCase {
         XCTAssertEqual(try CFFieldFile(path: folder + "/level.nc").readFrame(0).values, [1, 2, 3, 4])
         try writeCFFile(folder + "/levels.nc", dims: [("level", 2), ("y", 2), ("x", 1)], values: [1, 2, 3, 4],
                         attributes: Attributes(), extra: { try addScalarTime($0) })
-        assertIOError(try CFFieldFile(path: folder + "/levels.nc"), mentions: ["levels.nc", "field", "level=2", "expected"]) {
+        assertFails(try CFFieldFile(path: folder + "/levels.nc"), as: NowcastIOError.self, mentions: ["levels.nc", "field", "level=2", "expected"]) {
             if case .unexpectedShape = $0 { return true } else { return false }
         }
     }
@@ -166,7 +167,7 @@ final class CFDecodingTests: XCTestCase {
         let folder = try temporaryFolder(self)
         let path = folder + "/radar_20210704_155000.nc"
         try writeCFFile(path, dims: [("y", 2), ("x", 2)], values: [1, 2, 3, 4], attributes: Attributes())
-        assertIOError(try CFFieldFile(path: path), mentions: ["radar_20210704_155000.nc", "field", "no time coordinate"]) {
+        assertFails(try CFFieldFile(path: path), as: NowcastIOError.self, mentions: ["radar_20210704_155000.nc", "field", "no time coordinate"]) {
             if case .badTime = $0 { return true } else { return false }
         }
         let file = try CFFieldFile(path: path, options: FieldReadOptions(timeFromFileName: try TimePattern("%Y%m%d_%H%M%S")))

@@ -2,6 +2,7 @@ import Foundation
 import NowcastCore
 @testable import NowcastIO
 import XCTest
+import NowcastTestSupport
 
 /// Direct chunk decoding (libdeflate, in parallel) against the netCDF library path, bit for bit.
 final class DirectChunkTests: XCTestCase {

@@ -2,6 +2,7 @@ import Foundation
 import NowcastCore
 import NowcastIO
 import XCTest
+import NowcastTestSupport
 
 /// Write failures in the project's words: the cause from errno or from Foundation, the path named.
 final class FileErrorTests: XCTestCase {

@@ -1,5 +1,6 @@
 import Foundation
 import NowcastIO
+import NowcastTestSupport
 import XCTest
 
 /// Every file of the format corpus (`fixtures/formats`, written by tools/make-format-fixtures the
@@ -44,10 +45,7 @@ final class FormatCorpusTests: XCTestCase {
         }
     }
 
-    static var folder: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("fixtures/formats").path
-    }
+    static var folder: String { TestPaths.fixtures("formats") }
 
     private func corpus() throws -> [(name: String, expected: Expected)] {
         let data = try Data(contentsOf: URL(fileURLWithPath: Self.folder + "/expected.json"))

@@ -1,6 +1,7 @@
 import Foundation
 import NowcastIO
 import XCTest
+import NowcastTestSupport
 
 final class GenericHDF5Tests: XCTestCase {
     private func writeLayout(_ path: String) throws {
@@ -41,19 +42,19 @@ final class GenericHDF5Tests: XCTestCase {
         let byName = FieldReadOptions(hdf5Dataset: "/precip/image", timeFromFileName: try TimePattern("%Y%m%dT%H%M"))
         XCTAssertEqual(UTCTime.iso8601(try openFieldFile(path, options: byName).validTimes[0]), "2021-07-04T15:55:00Z")
 
-        assertIOError(try openFieldFile(path, options: FieldReadOptions(hdf5Dataset: "/precip/image")),
-                      mentions: ["qpe_20210704T1555.h5", "--time-attribute"]) { if case .badTime = $0 { return true } else { return false } }
-        assertIOError(try openFieldFile(path, options: FieldReadOptions(hdf5Dataset: "/precip/nothing", timeFromFileName: byName.timeFromFileName)),
-                      mentions: ["/precip/nothing", "/precip/image"]) { if case .variableNotFound = $0 { return true } else { return false } }
-        assertIOError(try openFieldFile(path, options: FieldReadOptions(hdf5Dataset: "/precip/image", timeAttribute: try AttributeReference("/precip@missing"))),
-                      mentions: ["missing"]) { if case .badAttribute = $0 { return true } else { return false } }
+        assertFails(try openFieldFile(path, options: FieldReadOptions(hdf5Dataset: "/precip/image")),
+                      as: NowcastIOError.self, mentions: ["qpe_20210704T1555.h5", "--time-attribute"]) { if case .badTime = $0 { return true } else { return false } }
+        assertFails(try openFieldFile(path, options: FieldReadOptions(hdf5Dataset: "/precip/nothing", timeFromFileName: byName.timeFromFileName)),
+                      as: NowcastIOError.self, mentions: ["/precip/nothing", "/precip/image"]) { if case .variableNotFound = $0 { return true } else { return false } }
+        assertFails(try openFieldFile(path, options: FieldReadOptions(hdf5Dataset: "/precip/image", timeAttribute: try AttributeReference("/precip@missing"))),
+                      as: NowcastIOError.self, mentions: ["missing"]) { if case .badAttribute = $0 { return true } else { return false } }
         XCTAssertThrowsError(try AttributeReference("timestamp")) { XCTAssertTrue("\($0)".contains("OBJECT@NAME"), "\($0)") }
     }
 
     func testAPlainHDF5FileWithoutADatasetOptionSaysHowToReadIt() throws {
         let path = try temporaryFolder(self) + "/plain.h5"
         try writeLayout(path)
-        assertIOError(try openFieldFile(path), mentions: ["plain.h5", "--dataset", "/precip/image"]) {
+        assertFails(try openFieldFile(path), as: NowcastIOError.self, mentions: ["plain.h5", "--dataset", "/precip/image"]) {
             if case .invalidOption = $0 { return true } else { return false }
         }
     }

@@ -2,6 +2,7 @@ import CNetCDF
 import Foundation
 import NowcastIO
 import XCTest
+import NowcastTestSupport
 
 final class NetCDFRoundTripTests: XCTestCase {
     func testEveryTypeAndAttributeKindRoundTripsExactly() throws {

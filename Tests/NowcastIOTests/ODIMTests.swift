@@ -1,6 +1,7 @@
 import Foundation
 import NowcastIO
 import XCTest
+import NowcastTestSupport
 
 final class ODIMTests: XCTestCase {
     /// Writes an ODIM composite with the given attribute placement; values are stored as float64.
@@ -102,8 +103,8 @@ final class ODIMTests: XCTestCase {
         XCTAssertEqual(rate.quantity, "RATE")
         let quality = try ODIMFieldFile(path: path, options: FieldReadOptions(quantity: "qind"))
         XCTAssertEqual(try quality.readFrame(0).values, [0, 0.5, 1, 1, 0.5, 0])
-        assertIOError(try ODIMFieldFile(path: path, options: FieldReadOptions(quantity: "DBZH")),
-                      mentions: ["quality.h5", "DBZH", "RATE", "QIND"]) {
+        assertFails(try ODIMFieldFile(path: path, options: FieldReadOptions(quantity: "DBZH")),
+                      as: NowcastIOError.self, mentions: ["quality.h5", "DBZH", "RATE", "QIND"]) {
             if case .variableNotFound = $0 { return true } else { return false }
         }
     }
@@ -131,7 +132,7 @@ final class ODIMTests: XCTestCase {
         try writer.setAttributes(Attributes([("quantity", .text("RATE"))]), on: "/dataset1/data1/what")
         try writer.writeDataset("/dataset1/data1/data", values: [Float](repeating: 0, count: 6), shape: [2, 3], storedAs: .float32)
         try writer.finish()
-        assertIOError(try ODIMFieldFile(path: path), mentions: ["badsize.h5", "/dataset1/data1/data", "2 x 5"]) {
+        assertFails(try ODIMFieldFile(path: path), as: NowcastIOError.self, mentions: ["badsize.h5", "/dataset1/data1/data", "2 x 5"]) {
             if case .unexpectedShape = $0 { return true } else { return false }
         }
     }
@@ -145,7 +146,7 @@ final class ODIMTests: XCTestCase {
         try writer.setAttributes(Attributes([("quantity", .text("RATE"))]), on: "/dataset1/data1/what")
         try writer.writeDataset("/dataset1/data1/data", values: [Float](repeating: 0, count: 4), shape: [2, 2], storedAs: .float32)
         try writer.finish()
-        assertIOError(try ODIMFieldFile(path: path), mentions: ["baddate.h5", "date", "YYYYMMDD"]) {
+        assertFails(try ODIMFieldFile(path: path), as: NowcastIOError.self, mentions: ["baddate.h5", "date", "YYYYMMDD"]) {
             if case .badTime = $0 { return true } else { return false }
         }
     }

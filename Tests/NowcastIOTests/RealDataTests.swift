@@ -1,12 +1,13 @@
 import Foundation
 import NowcastIO
 import XCTest
+import NowcastTestSupport
 
 /// The three real radar sequences in `../shared/data` (see its README). Reference pixel values were
 /// read with `ncdump -v precipitation` (BoM, stored shorts) and `h5dump -d /dataset1/data1/data -s ...`.
 final class RealDataTests: XCTestCase {
     private func readSequence(_ folder: String, ext: String) throws -> [Frame] {
-        try files(in: try sharedData(folder), extension: ext).map { try openFieldFile($0).readFrame(0) }
+        try TestPaths.files(in: try TestPaths.sharedData(folder), extension: ext).map { try openFieldFile($0).readFrame(0) }
     }
 
     private func assertSteps(_ frames: [Frame], minutes: Double, file: StaticString = #filePath, line: UInt = #line) {
@@ -71,7 +72,7 @@ final class RealDataTests: XCTestCase {
     }
 
     func testOPERAGridMatchesItsOwnCornerCoordinates() throws {
-        let path = try files(in: try sharedData("opera_odim_20180824"), extension: ".hdf")[0]
+        let path = try TestPaths.files(in: try TestPaths.sharedData("opera_odim_20180824"), extension: ".hdf")[0]
         let grid = try openFieldFile(path).grid
         let where_ = try HDF5File(path: path).attributes(of: "/where")
         let projection = try Projection(try XCTUnwrap(grid.projection))
@@ -82,7 +83,7 @@ final class RealDataTests: XCTestCase {
     }
 
     func testQualityFieldOfOPERAIsReadable() throws {
-        let path = try files(in: try sharedData("opera_odim_20180824"), extension: ".hdf")[0]
+        let path = try TestPaths.files(in: try TestPaths.sharedData("opera_odim_20180824"), extension: ".hdf")[0]
         let quality = try openFieldFile(path, options: FieldReadOptions(quantity: "QIND")).readFrame(0)
         XCTAssertEqual(quality.sourceVariable, "/dataset2/data1/data")
         XCTAssertLessThanOrEqual(quality.statistics.max, 1)

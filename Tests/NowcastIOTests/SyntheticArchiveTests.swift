@@ -2,6 +2,7 @@ import Foundation
 import NowcastCore
 @testable import NowcastIO
 import XCTest
+import NowcastTestSupport
 
 final class SyntheticArchiveTests: XCTestCase {
     private let start = UTCTime.date(year: 2024, month: 6, day: 1) ?? Date()

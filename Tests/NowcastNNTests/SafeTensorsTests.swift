@@ -1,15 +1,11 @@
 import Foundation
 import NowcastCore
 import NowcastNN
+import NowcastTestSupport
 import XCTest
 
 final class SafeTensorsTests: XCTestCase {
-    private func folder() throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("nowcast-nn-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url.path
-    }
+    private func folder() throws -> String { try temporaryFolder(self, prefix: "nowcast-nn") }
 
     func testRoundTripAndAPythonRead() throws {
         var random = SeededGenerator(seed: 2)
@@ -24,27 +20,14 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertEqual(tensors["encoder.conv1.bias"]?.scalars, bias.scalars)
         XCTAssertEqual(metadata["model"], "{\"kind\": \"convlstm\"}")
 
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        probe.arguments = ["python3", "-c", "import safetensors.numpy, numpy"]
-        probe.standardError = FileHandle.nullDevice
-        try? probe.run()
-        probe.waitUntilExit()
-        guard probe.terminationStatus == 0 else { throw XCTSkip("Python's safetensors is not installed (pip install safetensors numpy)") }
-        let python = Process()
-        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        python.arguments = ["python3", "-c", """
+        try Python.require(["safetensors.numpy", "numpy"])
+        let (status, output) = try Python.run("""
         from safetensors.numpy import load_file
         d = load_file('\(path)')
         w = d['encoder.conv1.weight']
         print(w.dtype, list(w.shape), repr(float(w.sum())), d['encoder.conv1.bias'].tolist())
-        """]
-        let pipe = Pipe()
-        python.standardOutput = pipe
-        try python.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        python.waitUntilExit()
-        XCTAssertEqual(python.terminationStatus, 0)
+        """)
+        XCTAssertEqual(status, 0)
         XCTAssertTrue(output.hasPrefix("float32 [4, 2, 3, 3]"), output)
         XCTAssertTrue(output.contains("[0.5, -1.0, inf, 0.0]"), output)
         let theirSum = Double(output.split(separator: " ")[5]) ?? .nan

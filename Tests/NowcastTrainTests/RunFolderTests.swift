@@ -5,22 +5,18 @@ import NowcastModels
 import NowcastNN
 @testable import NowcastTrain
 import XCTest
+import NowcastTestSupport
 
 /// Run folders a user can rely on: resuming needs a run, a damaged checkpoint is passed over for
 /// the one before, a folder can be moved and resumed, and a run that fails before its first
 /// checkpoint leaves nothing behind; the shards are checked before training starts.
 final class RunFolderTests: XCTestCase {
     private static let store: Result<String, Error> = Result {
-        try generatedStore("runfolder", size: 32, frames: 40, seed: 8, window: WindowSpec(inputs: 2, targets: 2, patchSize: 16, patchStride: 16),
+        try SyntheticData.store("runfolder", size: 32, frames: 40, seed: 8, window: WindowSpec(inputs: 2, targets: 2, patchSize: 16, patchStride: 16),
                            split: SplitSpec(blockHours: 1, validation: 0.3, test: 0, seed: 4), shardSize: 8)
     }
 
-    private func folder() throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("nowcastkit-runs-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url.path
-    }
+    private func folder() throws -> String { try temporaryFolder(self, prefix: "nowcastkit-runs") }
 
     private func config(output: String, store: String? = nil) throws -> TrainConfig {
         var config = TrainConfig()

@@ -5,10 +5,11 @@ import NowcastModels
 import NowcastNN
 @testable import NowcastTrain
 import XCTest
+import NowcastTestSupport
 
 /// A small generated training set shared by the tests of this file: 3 + 3 frames of 24 x 24.
 private let sharedStore: Result<String, Error> = Result {
-    try generatedStore("train", size: 48, frames: 60, seed: 5, window: WindowSpec(inputs: 3, targets: 3, stride: 1, patchSize: 24, patchStride: 24),
+    try SyntheticData.store("train", size: 48, frames: 60, seed: 5, window: WindowSpec(inputs: 3, targets: 3, stride: 1, patchSize: 24, patchStride: 24),
                        split: SplitSpec(blockHours: 2, validation: 0.3, test: 0.0, seed: 2), shardSize: 16,
                        filters: WindowFilters(maxMissingFraction: 0.05, minWetFraction: 0.0, wetThreshold: 0.1))
 }
@@ -16,11 +17,8 @@ private let sharedStore: Result<String, Error> = Result {
 final class TrainingTests: XCTestCase {
     private func store() throws -> String { try sharedStore.get() }
 
-    private func folder() throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("nowcastkit-run-\(UUID().uuidString)")
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url.path
-    }
+    /// A path for a run folder (not made: the run makes it).
+    private func folder() throws -> String { try temporaryFolder(self, prefix: "nowcastkit-run") + "/run" }
 
     /// A small ConvLSTM run on the shared store.
     private func smallConfig(steps: Int) throws -> TrainConfig {
@@ -195,9 +193,7 @@ final class TrainingTests: XCTestCase {
     }
 
     func testTrainingOnTheBureauOfMeteorologySequenceScoresInMillimetresPerHour() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let archive = root.deletingLastPathComponent().appendingPathComponent("shared/data/bom_nc_prcp-c10_66_20201031").path
-        guard FileManager.default.fileExists(atPath: archive) else { throw XCTSkip("real-data test skipped: \(archive) is absent") }
+        let archive = try TestPaths.sharedData("bom_nc_prcp-c10_66_20201031")
         let dir = try folder()
         var convert = ConvertConfig()
         convert.inputs = [archive]
