@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NowcastIO
+import NowcastSynthetic
 
 /// `nowcast synth`: a realistic synthetic radar archive, deterministic per seed.
 struct Synth: ParsableCommand {

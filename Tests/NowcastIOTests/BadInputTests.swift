@@ -1,5 +1,6 @@
 import Foundation
 import NowcastIO
+import NowcastSynthetic
 import XCTest
 import NowcastTestSupport
 

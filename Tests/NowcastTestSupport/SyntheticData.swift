@@ -1,6 +1,7 @@
 import Foundation
 import NowcastData
 import NowcastIO
+import NowcastSynthetic
 
 /// Synthetic archives and stores for the tests: deterministic, small, made with the toolkit itself.
 public enum SyntheticData {

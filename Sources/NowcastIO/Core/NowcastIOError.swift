@@ -25,8 +25,7 @@ public enum NowcastIOError: Error, Equatable, CustomStringConvertible, Localized
     case invalidOption(path: String, detail: String)
     /// PROJ cannot use a projection definition (or a point it was asked to place).
     case badProjection(definition: String, reason: String)
-    /// A parameter (of the synthetic generator, say) is out of its range.
-    case invalidParameter(name: String, expected: String, found: String)
+
 
     public var description: String {
         switch self {
@@ -54,8 +53,6 @@ public enum NowcastIOError: Error, Equatable, CustomStringConvertible, Localized
             return "\(path): \(detail)"
         case let .badProjection(definition, reason):
             return "projection '\(definition)': \(reason)"
-        case let .invalidParameter(name, expected, found):
-            return "\(name): expected \(expected), got \(found)"
         }
     }
 

@@ -2,7 +2,7 @@ import Foundation
 
 /// Complex fast Fourier transform of power-of-two lengths (iterative radix 2) on split real and
 /// imaginary arrays, in one and two dimensions. `naiveDFT` is the plain reference it is tested against.
-/// Internal to the synthetic generator, whose arrays always have the right size.
+/// Internal to NowcastPhysics (its noise generators), whose arrays always have the right size.
 struct FFT: Sendable {
     /// Transform length, a power of two.
     let length: Int

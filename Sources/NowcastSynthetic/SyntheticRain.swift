@@ -1,5 +1,7 @@
 import Foundation
 import NowcastCore
+import NowcastNN
+import NowcastPhysics
 
 /// A realistic synthetic radar rain-rate sequence, deterministic per seed. Three ingredients:
 /// - a spatially correlated Gaussian field with a power-law spectrum (power ~ k^-3, as observed for
@@ -53,11 +55,9 @@ public struct SyntheticRain {
     /// The settings in use.
     public let settings: Settings
     private let n: Int
-    private let fft: FFT
+    private var noise: PowerLawNoise
     private var random: SeededGenerator
-    private var amplitude: [Double]
     private var field: [Double]
-    private var spareNoise: [Double]?
     private var cells: [Cell] = []
     private var step = 0
     private let flowAngle: Double
@@ -68,16 +68,16 @@ public struct SyntheticRain {
     /// Sets up the generator; throws when the size or step is out of range.
     public init(settings: Settings) throws {
         guard settings.ny >= 8, settings.nx >= 8, settings.ny <= 8192, settings.nx <= 8192 else {
-            throw NowcastIOError.invalidParameter(name: "size", expected: "8 to 8192 cells per side", found: "\(settings.ny) x \(settings.nx)")
+            throw SyntheticError.invalidParameter(name: "size", expected: "8 to 8192 cells per side", found: "\(settings.ny) x \(settings.nx)")
         }
         guard settings.stepMinutes > 0, settings.stepMinutes <= 1440 else {
-            throw NowcastIOError.invalidParameter(name: "step", expected: "above 0 and at most 1440 minutes (a day)", found: "\(settings.stepMinutes)")
+            throw SyntheticError.invalidParameter(name: "step", expected: "above 0 and at most 1440 minutes (a day)", found: "\(settings.stepMinutes)")
         }
         guard settings.cellSize > 0, settings.cellSize.isFinite else {
-            throw NowcastIOError.invalidParameter(name: "cell size", expected: "a positive number of metres", found: "\(settings.cellSize)")
+            throw SyntheticError.invalidParameter(name: "cell size", expected: "a positive number of metres", found: "\(settings.cellSize)")
         }
         guard settings.wetFraction > 0, settings.wetFraction < 1 else {
-            throw NowcastIOError.invalidParameter(name: "wet fraction", expected: "a value between 0 and 1", found: "\(settings.wetFraction)")
+            throw SyntheticError.invalidParameter(name: "wet fraction", expected: "a value between 0 and 1", found: "\(settings.wetFraction)")
         }
         self.settings = settings
         // A periodic domain with a margin, so that structures wrapping round are rarely in view.
@@ -85,17 +85,16 @@ public struct SyntheticRain {
         while size < max(settings.ny, settings.nx) * 5 / 4 { size *= 2 }
         n = size
         // `size` is a power of two by construction.
-        guard let fft = FFT(length: size) else { throw NowcastIOError.invalidParameter(name: "FFT length", expected: "a power of two", found: "\(size)") }
-        self.fft = fft
+        guard let noise = PowerLawNoise(size: size) else {
+            throw SyntheticError.invalidParameter(name: "noise domain", expected: "a power of two", found: "\(size)")
+        }
+        self.noise = noise
         random = SeededGenerator(seed: settings.seed)
-        amplitude = Self.powerLawAmplitude(n: size)
         flowAngle = random.uniform() * 2 * .pi
         shearPhase = random.uniform() * 2 * .pi
         intensityPhase = random.uniform() * 2 * .pi
         threshold = Self.gaussianQuantile(1 - settings.wetFraction)
-        field = []
-        spareNoise = nil
-        field = nextNoise()
+        field = self.noise.next(using: &random)
     }
 
     /// The next field of rain rates in mm/h, `ny * nx` values row-major, NaN outside coverage.
@@ -132,17 +131,19 @@ public struct SyntheticRain {
     private mutating func evolve() {
         let a = exp(-settings.stepMinutes / settings.decorrelationMinutes)
         let innovation = (1 - a * a).squareRoot()
-        let noise = nextNoise()
+        let innovations = self.noise.next(using: &random)
         var advected = [Double](repeating: 0, count: n * n)
         // The flow varies by row (shear) and by column (swirl) only: tabulate both once per step.
         let (mean, shear, swirl) = flowTerms()
         let dxOfRow = (0..<n).map { mean.dx + shear(Double($0)) }
         let dyOfColumn = (0..<n).map { mean.dy + swirl(Double($0)) }
-        field.withUnsafeBufferPointer { old in
+        field.withUnsafeBufferPointer { buffer in
+            guard let old = buffer.baseAddress else { return }
             for row in 0..<n {
                 for column in 0..<n {
-                    advected[row * n + column] = a * Self.bilinear(old, n, Double(row) - dyOfColumn[column], Double(column) - dxOfRow[row])
-                        + innovation * noise[row * n + column]
+                    let tap = BilinearTap<Double>(y: Double(row) - dyOfColumn[column], x: Double(column) - dxOfRow[row], height: n, width: n,
+                                                  boundary: .periodic)
+                    advected[row * n + column] = a * tap.sample(old) + innovation * innovations[row * n + column]
                 }
             }
         }
@@ -229,57 +230,6 @@ public struct SyntheticRain {
             }
         }
         return output
-    }
-
-    // MARK: - Noise
-
-    /// A unit-variance Gaussian field with a power-law spectrum on the n x n periodic domain. Each
-    /// inverse FFT gives two independent fields (real and imaginary parts); the second is kept.
-    private mutating func nextNoise() -> [Double] {
-        if let spare = spareNoise {
-            spareNoise = nil
-            return spare
-        }
-        var real = [Double](repeating: 0, count: n * n), imag = [Double](repeating: 0, count: n * n)
-        for i in 0..<(n * n) {
-            real[i] = random.gaussian() * amplitude[i]
-            imag[i] = random.gaussian() * amplitude[i]
-        }
-        fft.transform2D(real: &real, imag: &imag, inverse: true)
-        spareNoise = Self.normalised(imag)
-        return Self.normalised(real)
-    }
-
-    private static func normalised(_ values: [Double]) -> [Double] {
-        let mean = values.reduce(0, +) / Double(values.count)
-        let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)
-        let scale = variance > 0 ? 1 / variance.squareRoot() : 0
-        return values.map { ($0 - mean) * scale }
-    }
-
-    private static func powerLawAmplitude(n: Int) -> [Double] {
-        var amplitude = [Double](repeating: 0, count: n * n)
-        for row in 0..<n {
-            let ky = Double(row <= n / 2 ? row : row - n) / Double(n)
-            for column in 0..<n {
-                let kx = Double(column <= n / 2 ? column : column - n) / Double(n)
-                let k = (kx * kx + ky * ky).squareRoot()
-                // Power ~ k^-3 from the grid scale up to a quarter of the periodic domain, flat beyond.
-                amplitude[row * n + column] = k == 0 ? 0 : pow(max(k, 4.0 / Double(n)), -1.5)
-            }
-        }
-        return amplitude
-    }
-
-    private static func bilinear(_ values: UnsafeBufferPointer<Double>, _ n: Int, _ y: Double, _ x: Double) -> Double {
-        let fy = y.rounded(.down), fx = x.rounded(.down)
-        let ty = y - fy, tx = x - fx
-        let size = Double(n)
-        let y0 = Int(fy - (fy / size).rounded(.down) * size), x0 = Int(fx - (fx / size).rounded(.down) * size)
-        let y1 = (y0 + 1) % n, x1 = (x0 + 1) % n
-        let top = values[y0 * n + x0] * (1 - tx) + values[y0 * n + x1] * tx
-        let bottom = values[y1 * n + x0] * (1 - tx) + values[y1 * n + x1] * tx
-        return top * (1 - ty) + bottom * ty
     }
 
     /// The standard normal quantile (Acklam's rational approximation, |error| < 1.2e-9).
