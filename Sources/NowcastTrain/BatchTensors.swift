@@ -4,7 +4,7 @@ import NowcastNN
 /// A batch as the model and the loss take it: inputs with missing values filled, targets with
 /// missing values zeroed and a mask of the valid ones.
 struct BatchTensors {
-    /// `[N, T_in, 1, H, W]`, missing values replaced by the fill value.
+    /// `[N, T_in, 1, H, W]`, missing values filled (`MissingFill`).
     let inputs: Tensor
     /// `[N, T_out, 1, H, W]`, missing values replaced by 0 (masked out of losses).
     let targets: Tensor
@@ -15,8 +15,8 @@ struct BatchTensors {
 
     /// Fills the batch; a value still not finite after the fill (an infinity a damaged or foreign
     /// store holds) is an error naming the shard and the sample.
-    init(_ batch: Batch, fill: Float) throws {
-        let filled = batch.inputs.map { $0.isNaN ? fill : $0 }
+    init(_ batch: Batch, fill: MissingFill) throws {
+        let filled = fill.filled(batch.inputs)
         // Missing targets (NaN) are masked out; anything else must be finite, as the filled inputs.
         for (name, values, bad) in [("input", batch.inputs, filled.firstIndex { !$0.isFinite }),
                                     ("target", batch.targets, batch.targets.firstIndex(where: \.isInfinite))] {
@@ -32,31 +32,6 @@ struct BatchTensors {
         let missing = batch.targets.contains(where: \.isNaN)
         targets = try Tensor(shape: batch.targetShape, values: missing ? batch.targets.map { $0.isNaN ? 0 : $0 } : batch.targets)
         mask = missing ? try Tensor(shape: batch.targetShape, values: batch.targets.map { $0.isNaN ? 0 : 1 }) : nil
-    }
-}
-
-/// The persistence forecast of a batch (what validation compares the model with): the last input
-/// frame held for every target frame.
-struct Persistence {
-    /// The last input frame (filled) repeated over the target frames, `[N, T_out, 1, H, W]`.
-    let forecast: Tensor
-    /// The last input frame as stored (NaN where missing), per sample `[N, H, W]`.
-    let lastInputs: [Float]
-
-    init(_ batch: Batch, fill: Float) throws {
-        let (n, tIn, tOut, plane) = (batch.count, batch.inputFrames, batch.targetFrames, batch.height * batch.width)
-        var last = [Float](repeating: 0, count: n * plane)
-        var repeated = [Float](repeating: 0, count: n * tOut * plane)
-        for b in 0..<n {
-            let source = (b * tIn + tIn - 1) * plane
-            for i in 0..<plane { last[b * plane + i] = batch.inputs[source + i] }
-            for t in 0..<tOut {
-                let target = (b * tOut + t) * plane
-                for i in 0..<plane { repeated[target + i] = last[b * plane + i].isNaN ? fill : last[b * plane + i] }
-            }
-        }
-        lastInputs = last
-        forecast = try Tensor(shape: batch.targetShape, values: repeated)
     }
 }
 

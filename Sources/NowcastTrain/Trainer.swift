@@ -51,7 +51,7 @@ public final class Trainer {
     private let stream: BatchStream
     private let validator: Validator
     private let loss: TrainingLoss
-    private let fill: Float
+    private let fill: MissingFill
     private let schedule: LearningRateSchedule
     private let score: SelectionScore
 
@@ -81,7 +81,7 @@ public final class Trainer {
                                                                           shuffleBuffer: config.shuffleBuffer, seed: seed))
         totalSteps = config.steps > 0 ? config.steps : config.epochs * stream.batchesPerEpoch
         loss = TrainingLoss(kind: config.loss, intensityWeights: config.lossWeights, transforms: store.manifest.transforms)
-        fill = Self.noRainValue(store.manifest.transforms)
+        fill = MissingFill(transforms: store.manifest.transforms)
         validator = Validator(store: store, batchSize: config.batchSize, maxBatches: config.validation.maxBatches,
                               thresholds: config.validation.thresholds, loss: loss, fill: fill)
         let s = config.schedule
@@ -93,13 +93,6 @@ public final class Trainer {
         }
         schedule = LearningRateSchedule(baseRate: config.optimizer.learningRate, warmupSteps: s.warmupSteps, decay: decay)
         score = try config.selectionScore()
-    }
-
-    /// The value missing inputs take: the transformed value of no rain (0 in physical units).
-    static func noRainValue(_ transforms: TransformChain) -> Float {
-        var value: [Float] = [0]
-        value.withUnsafeMutableBufferPointer { transforms.forward($0) }
-        return value[0].isFinite ? value[0] : 0
     }
 
     static func optimizer(_ settings: TrainConfig.OptimizerSettings) -> Optimizer {

@@ -2,6 +2,7 @@ import Foundation
 import NowcastCore
 import NowcastData
 import NowcastIO
+import NowcastModels
 
 /// How a run ended: each member's result and the trained model's folder.
 public struct RunSummary: Sendable {
@@ -134,10 +135,10 @@ public final class TrainingRun {
             let window = manifest.config.window
             let contract = EnsembleArtifact.DataContract(
                 inputFrames: manifest.layout.inputs, outputFrames: manifest.layout.targets, ny: manifest.layout.ny, nx: manifest.layout.nx,
-                transforms: manifest.transforms, missingInput: Trainer.noRainValue(manifest.transforms), stepSeconds: manifest.stepSeconds,
+                transforms: manifest.transforms, missingInput: MissingFill(transforms: manifest.transforms).value, stepSeconds: manifest.stepSeconds,
                 variable: manifest.config.field.variable, quantity: manifest.quantity, units: manifest.units, coarsen: window.coarsen,
                 patchSize: window.patchSize, grid: manifest.grid)
-            let artifact = EnsembleArtifact(model: config.model, members: members, data: contract, training: config,
+            let artifact = EnsembleArtifact(model: config.model, members: members, data: contract, training: try JSONValue(encoding: config),
                                             score: try config.selectionScore().description)
             try JSONCoding.write(artifact, to: (temporary as NSString).appendingPathComponent("manifest.json"))
         }

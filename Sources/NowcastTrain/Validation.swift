@@ -39,7 +39,7 @@ struct Validator {
     let maxBatches: Int
     let thresholds: [Double]
     let loss: TrainingLoss
-    let fill: Float
+    let fill: MissingFill
 
     /// Samples in the validation split.
     var available: Int { store.sampleCount(.validation) }

@@ -93,4 +93,13 @@ final class TransformTests: XCTestCase {
         }
         XCTAssertEqual(whole.minimum, Double(values.filter { !$0.isNaN }.min() ?? 0))
     }
+
+    func testMissingInputsTakeTheImageOfNoRain() throws {
+        XCTAssertEqual(MissingFill(transforms: TransformChain([.decibel(threshold: 0.1, zeroValue: -15)])).value, -15, "the dBR floor")
+        let normalised = TransformChain([.decibel(threshold: 0.1, zeroValue: -15), .zScore(mean: 5, std: 2)])
+        XCTAssertEqual(MissingFill(transforms: normalised).value, -10)
+        XCTAssertEqual(MissingFill(transforms: TransformChain()).value, 0)
+        XCTAssertEqual(MissingFill(transforms: TransformChain([.log(epsilon: 0)])).value, 0, "log(0) is not finite: 0 instead")
+        XCTAssertEqual(MissingFill(value: 7).filled([1, .nan, 3]), [1, 7, 3])
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import NowcastCore
+import NowcastData
 import NowcastModels
 import NowcastNN
 import XCTest
@@ -171,6 +172,30 @@ final class ModelTests: XCTestCase {
         let candidate = (Variable(Tensor(shape: [3, 4, 3, 3])), Variable(Tensor(shape: [3])))
         XCTAssertThrowsError(try Variable.convGRUCell(input: input, hidden: hidden, gates: gates, candidate: candidate, padding: 1)) {
             XCTAssertTrue("\($0)".contains("convGRUCell"))
+        }
+    }
+
+    func testPersistenceHoldsTheLastInputFrameAndFillsOnlyItsForecast() throws {
+        // Two samples of 2 input frames of 1 x 2; the second sample's last frame has a gap.
+        let batch = Batch(count: 2, inputs: [9, 9, 1, 2, 8, 8, 3, .nan], targets: [Float](repeating: 0, count: 8),
+                          inputFrames: 2, targetFrames: 2, height: 1, width: 2)
+        let persistence = try Persistence(batch, fill: MissingFill(value: -1))
+        XCTAssertEqual(persistence.forecast.shape, [2, 2, 1, 1, 2])
+        XCTAssertEqual(persistence.forecast.scalars, [1, 2, 1, 2, 3, -1, 3, -1])
+        XCTAssertEqual(persistence.lastInputs.map { $0.isNaN ? 99 : $0 }, [1, 2, 3, 99], "the last frames as stored")
+    }
+
+    func testAFolderThatIsNotAModelIsAClearError() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nowcast-artifact-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: folder)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        XCTAssertThrowsError(try EnsembleArtifact.load(folder)) {
+            XCTAssertEqual($0 as? ModelError, .artifact(path: folder, detail: "not a trained model (no manifest.json in it or in its model/ folder)"))
+        }
+        try Data(#"{"format": "nowcastkit-ensemble", "members": 3}"#.utf8).write(to: URL(fileURLWithPath: folder + "/manifest.json"))
+        XCTAssertThrowsError(try EnsembleArtifact.load(folder)) {
+            XCTAssertTrue("\($0)".hasPrefix(folder + "/manifest.json: not a readable model manifest"), "\($0)")
         }
     }
 }

@@ -153,7 +153,7 @@ public final class Converter {
         }
         try config.window.validate(ny: series.grid.ny, nx: series.grid.nx)
         let plan = try WindowPlan(series: series, spec: config.window, split: config.split)
-        var chain = try config.transformChain()
+        let chain = try config.transformChain()
         let frames = trainingFrames(plan)
         guard !frames.isEmpty else { throw NowcastDataError.emptyStore(detail: "no training windows: lower split.validation/split.test or use more data") }
         if chain.needsFitting {

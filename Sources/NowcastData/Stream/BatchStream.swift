@@ -61,18 +61,15 @@ public struct BatchStreamOptions: Sendable, Equatable {
     public var dropLast: Bool = false
     /// Batches prepared ahead by the background thread.
     public var prefetch: Int = 4
-    /// Value that replaces missing (NaN) values in batches; nil keeps NaN.
-    public var missingValue: Float?
 
     public init(split: Split = .train, batchSize: Int = 8, shuffleBuffer: Int = 256, seed: UInt64 = 0, dropLast: Bool = false,
-                prefetch: Int = 4, missingValue: Float? = nil) {
+                prefetch: Int = 4) {
         self.split = split
         self.batchSize = batchSize
         self.shuffleBuffer = shuffleBuffer
         self.seed = seed
         self.dropLast = dropLast
         self.prefetch = prefetch
-        self.missingValue = missingValue
     }
 }
 
@@ -178,7 +175,7 @@ public final class BatchIterator {
         var skipping = max(0, skip)
         func flush(_ samples: [Sample]) -> Bool {
             if skipping > 0 { skipping -= 1; return true }
-            return emit(.batch(makeBatch(samples, layout: layout, missing: options.missingValue)))
+            return emit(.batch(makeBatch(samples, layout: layout)))
         }
         func take(_ sample: Sample) -> Bool {
             pending.append(sample)
@@ -221,7 +218,7 @@ public final class BatchIterator {
         }
     }
 
-    private static func makeBatch(_ samples: [(values: [Float], source: SampleSource)], layout: SampleLayout, missing: Float?) -> Batch {
+    private static func makeBatch(_ samples: [(values: [Float], source: SampleSource)], layout: SampleLayout) -> Batch {
         let frame = layout.ny * layout.nx
         let inputSize = layout.inputs * frame, targetSize = layout.targets * frame
         var inputs = [Float](), targets = [Float]()
@@ -230,10 +227,6 @@ public final class BatchIterator {
         for (sample, _) in samples {
             inputs += sample[0..<inputSize]
             targets += sample[inputSize..<(inputSize + targetSize)]
-        }
-        if let missing {
-            for i in inputs.indices where inputs[i].isNaN { inputs[i] = missing }
-            for i in targets.indices where targets[i].isNaN { targets[i] = missing }
         }
         return Batch(count: samples.count, inputs: inputs, targets: targets, inputFrames: layout.inputs, targetFrames: layout.targets,
                      height: layout.ny, width: layout.nx, sources: samples.map(\.source))

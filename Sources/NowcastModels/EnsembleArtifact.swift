@@ -1,14 +1,13 @@
 import Foundation
 import NowcastCore
 import NowcastData
-import NowcastIO
-import NowcastModels
 import NowcastNN
 
-/// The trained model of a run, `<run>/model/`: one weight file per ensemble member and a
-/// `manifest.json` holding everything needed to apply it to raw archive files: the architecture,
-/// the window lengths, the transform chain, the grid, the variable and the time step. Forecasting
-/// loads it as a whole.
+/// The contract of a model folder (a training run's `<run>/model/`): one weight file per ensemble
+/// member and a `manifest.json` holding everything needed to apply it to raw archive files: the
+/// architecture, the window lengths, the transform chain, the grid, the variable and the time step.
+/// Forecasting loads it as a whole, and needs no training code to do so: the training
+/// configuration is carried as opaque JSON.
 public struct EnsembleArtifact: Codable, Sendable {
     /// One member's weights.
     public struct Member: Codable, Sendable {
@@ -19,6 +18,10 @@ public struct EnsembleArtifact: Codable, Sendable {
         public var step: Int
         /// Its validation score (the run's selection score), when validation ran.
         public var score: Double?
+
+        public init(weights: String, seed: UInt64, step: Int, score: Double?) {
+            (self.weights, self.seed, self.step, self.score) = (weights, seed, step, score)
+        }
     }
 
     /// What the model expects of its inputs and produces.
@@ -31,7 +34,7 @@ public struct EnsembleArtifact: Codable, Sendable {
         public var nx: Int
         /// Physical fields -> model units (fitted); the inverse brings forecasts back.
         public var transforms: TransformChain
-        /// The value missing inputs take (model units).
+        /// The value missing inputs take (model units): `MissingFill(transforms:)` of the chain.
         public var missingInput: Float
         /// Seconds between frames.
         public var stepSeconds: Double
@@ -44,6 +47,15 @@ public struct EnsembleArtifact: Codable, Sendable {
         public var patchSize: Int?
         /// The archive grid.
         public var grid: GridSummary
+
+        public init(inputFrames: Int, outputFrames: Int, ny: Int, nx: Int, transforms: TransformChain, missingInput: Float,
+                    stepSeconds: Double, variable: String?, quantity: String, units: String, coarsen: Int, patchSize: Int?,
+                    grid: GridSummary) {
+            (self.inputFrames, self.outputFrames, self.ny, self.nx) = (inputFrames, outputFrames, ny, nx)
+            (self.transforms, self.missingInput, self.stepSeconds) = (transforms, missingInput, stepSeconds)
+            (self.variable, self.quantity, self.units) = (variable, quantity, units)
+            (self.coarsen, self.patchSize, self.grid) = (coarsen, patchSize, grid)
+        }
     }
 
     /// Format name and version.
@@ -53,9 +65,13 @@ public struct EnsembleArtifact: Codable, Sendable {
     public var model: ModelSpec
     public var members: [Member]
     public var data: DataContract
-    /// The training configuration, and the selection score.
-    public var training: TrainConfig
+    /// The training configuration as the trainer wrote it (its `TrainConfig`), and the selection score.
+    public var training: JSONValue
     public var score: String
+
+    public init(model: ModelSpec, members: [Member], data: DataContract, training: JSONValue, score: String) {
+        (self.model, self.members, self.data, self.training, self.score) = (model, members, data, training, score)
+    }
 
     /// The artifact's manifest of a model folder (or of a run folder holding `model/`).
     public static func load(_ folder: String) throws -> (artifact: EnsembleArtifact, folder: String) {
@@ -63,10 +79,10 @@ public struct EnsembleArtifact: Codable, Sendable {
             : (folder as NSString).appendingPathComponent("model")
         let path = (model as NSString).appendingPathComponent("manifest.json")
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw TrainError.model(path: folder, detail: "not a trained model (no manifest.json in it or in its model/ folder)")
+            throw ModelError.artifact(path: folder, detail: "not a trained model (no manifest.json in it or in its model/ folder)")
         }
         do { return (try JSONCoding.decoder().decode(EnsembleArtifact.self, from: data), model) } catch {
-            throw TrainError.model(path: path, detail: "not a readable model manifest (\(oneLine(error)))")
+            throw ModelError.artifact(path: path, detail: "not a readable model manifest (\(oneLine(error)))")
         }
     }
 
@@ -86,12 +102,13 @@ public struct EnsembleArtifact: Codable, Sendable {
     public func forecast(_ frames: [[Float]], models: [SequenceModel]) throws -> [[[Float]]] {
         let plane = data.ny * data.nx
         guard frames.count == data.inputFrames, frames.allSatisfy({ $0.count == plane }) else {
-            throw TrainError.forecastInput(expected: "\(data.inputFrames) frames of \(data.ny) x \(data.nx) values",
+            throw ModelError.forecastInput(expected: "\(data.inputFrames) frames of \(data.ny) x \(data.nx) values",
                                            found: "\(frames.count) of \(frames.map(\.count))")
         }
         var inputs = frames.flatMap { $0 }
         inputs.withUnsafeMutableBufferPointer { data.transforms.forward($0) }
-        let x = Variable(try Tensor(shape: [1, data.inputFrames, 1, data.ny, data.nx], values: inputs.map { $0.isNaN ? data.missingInput : $0 }))
+        let filled = MissingFill(value: data.missingInput).filled(inputs)
+        let x = Variable(try Tensor(shape: [1, data.inputFrames, 1, data.ny, data.nx], values: filled))
         return try models.map { model in
             var output = try Gradients.disabled { try model.forecastSequence(x) }.value.scalars
             output.withUnsafeMutableBufferPointer { data.transforms.inverse($0) }
