@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "NowcastPhysics", targets: ["NowcastPhysics"]),
         .library(name: "NowcastSynthetic", targets: ["NowcastSynthetic"]),
         .library(name: "NowcastModels", targets: ["NowcastModels"]),
+        .library(name: "NowcastForecast", targets: ["NowcastForecast"]),
         .library(name: "NowcastVerify", targets: ["NowcastVerify"]),
         .library(name: "NowcastTrain", targets: ["NowcastTrain"]),
         .executable(name: "nowcast", targets: ["nowcast"]),
@@ -47,6 +48,7 @@ let package = Package(
         .target(name: "NowcastPhysics", dependencies: ["NowcastCore", "NowcastNN"]),
         .target(name: "NowcastSynthetic", dependencies: ["NowcastCore", "NowcastIO", "NowcastNN", "NowcastPhysics"]),
         .target(name: "NowcastModels", dependencies: ["NowcastCore", "NowcastData", "NowcastNN"]),
+        .target(name: "NowcastForecast", dependencies: ["NowcastData", "NowcastModels", "NowcastNN"]),
         .target(name: "NowcastVerify"),
         .target(name: "NowcastTrain", dependencies: ["NowcastCore", "NowcastData", "NowcastIO", "NowcastModels", "NowcastNN", "NowcastVerify"]),
         .executableTarget(
@@ -63,7 +65,7 @@ let package = Package(
         .testTarget(name: "NowcastSyntheticTests", dependencies: ["NowcastCore", "NowcastIO", "NowcastSynthetic", "NowcastTestSupport"]),
         .testTarget(name: "NowcastNNTests", dependencies: ["NowcastNN", "NowcastCore", "NowcastTestSupport"]),
         .testTarget(name: "NowcastModelsTests", dependencies: ["NowcastCore", "NowcastData", "NowcastModels", "NowcastNN", "NowcastTestSupport"]),
-        .testTarget(name: "NowcastTrainTests", dependencies: ["NowcastTrain", "NowcastData", "NowcastIO", "NowcastModels", "NowcastNN", "NowcastVerify", "NowcastTestSupport"]),
+        .testTarget(name: "NowcastTrainTests", dependencies: ["NowcastTrain", "NowcastData", "NowcastForecast", "NowcastIO", "NowcastModels", "NowcastNN", "NowcastVerify", "NowcastTestSupport"]),
         .testTarget(name: "NowcastCLITests", dependencies: ["NowcastCore", "NowcastIO", "NowcastTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -95,24 +95,4 @@ public struct EnsembleArtifact: Codable, Sendable {
             return model
         }
     }
-
-    /// Forecasts from `data.inputFrames` fields of `ny * nx` values each in the archive's units
-    /// (`data.units`, NaN for missing), oldest first: per member, `data.outputFrames` fields in the
-    /// same units (the whole transform chain applied, then undone).
-    public func forecast(_ frames: [[Float]], models: [SequenceModel]) throws -> [[[Float]]] {
-        let plane = data.ny * data.nx
-        guard frames.count == data.inputFrames, frames.allSatisfy({ $0.count == plane }) else {
-            throw ModelError.forecastInput(expected: "\(data.inputFrames) frames of \(data.ny) x \(data.nx) values",
-                                           found: "\(frames.count) of \(frames.map(\.count))")
-        }
-        var inputs = frames.flatMap { $0 }
-        inputs.withUnsafeMutableBufferPointer { data.transforms.forward($0) }
-        let filled = MissingFill(value: data.missingInput).filled(inputs)
-        let x = Variable(try Tensor(shape: [1, data.inputFrames, 1, data.ny, data.nx], values: filled))
-        return try models.map { model in
-            var output = try Gradients.disabled { try model.forecastSequence(x) }.value.scalars
-            output.withUnsafeMutableBufferPointer { data.transforms.inverse($0) }
-            return (0..<data.outputFrames).map { Array(output[($0 * plane)..<(($0 + 1) * plane)]) }
-        }
-    }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// A model that cannot be built as configured, cannot run on a grid, weights that do not fit it, a
-/// model folder that cannot be read, or forecast inputs that do not fit its contract.
+/// A model that cannot be built as configured, cannot run on a grid, weights that do not fit it, or a
+/// model folder that cannot be read.
 public enum ModelError: Error, Equatable, CustomStringConvertible, LocalizedError {
     /// A model setting cannot make a model.
     case invalidSetting(key: String, expected: String, found: String)
@@ -11,15 +11,12 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, LocalizedErro
     case weights(path: String, detail: String)
     /// A folder is not a trained model, or its manifest cannot be read.
     case artifact(path: String, detail: String)
-    /// Forecast inputs that do not fit the model's data contract.
-    case forecastInput(expected: String, found: String)
 
     public var description: String {
         switch self {
         case let .invalidSetting(key, expected, found): return "\(key): expected \(expected), got \(found)"
         case let .gridMismatch(height, width, detail): return "model: \(detail) (the data's grid is \(height) x \(width))"
         case let .weights(path, detail), let .artifact(path, detail): return "\(path): \(detail)"
-        case let .forecastInput(expected, found): return "forecast: expected \(expected), got \(found)"
         }
     }
 

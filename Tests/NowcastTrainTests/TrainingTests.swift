@@ -1,5 +1,6 @@
 import Foundation
 import NowcastData
+import NowcastForecast
 import NowcastIO
 import NowcastModels
 import NowcastNN
@@ -142,18 +143,19 @@ final class TrainingTests: XCTestCase {
         config.model = ModelSpec(type: .unet, base: 4, depth: 2)
         let summary = try TrainingRun(config: config).run(resume: false)
         XCTAssertEqual(summary.members.map(\.seed), [config.seed, config.seed + 1])
-        let (artifact, folder) = try EnsembleArtifact.load(summary.modelFolder)
-        let models = try artifact.models(in: folder)
-        XCTAssertEqual(models.count, 2)
-        let plane = artifact.data.ny * artifact.data.nx
+        let forecaster = try EnsembleForecaster(modelFolder: summary.modelFolder)
+        XCTAssertEqual(forecaster.members.count, 2)
+        let plane = forecaster.artifact.data.ny * forecaster.artifact.data.nx
         var frames = (0..<3).map { t in (0..<plane).map { Float(($0 + t) % 7) } }
         frames[0][5] = .nan  // a missing input value is filled, not propagated
-        let forecasts = try artifact.forecast(frames, models: models)
+        let forecasts = try forecaster.forecast(frames)
         XCTAssertEqual(forecasts.count, 2)
         XCTAssertEqual(forecasts[0].count, 3)
         XCTAssertTrue(forecasts.allSatisfy { $0.allSatisfy { $0.count == plane && $0.allSatisfy { $0.isFinite && $0 >= 0 } } }, "physical rates")
         XCTAssertNotEqual(forecasts[0], forecasts[1], "members from different seeds differ")
-        XCTAssertThrowsError(try artifact.forecast(Array(frames.prefix(2)), models: models))
+        XCTAssertThrowsError(try forecaster.forecast(Array(frames.prefix(2)))) {
+            XCTAssertEqual($0 as? ForecastError, .input(expected: "3 frames of 24 x 24 values", found: "2 of [576, 576]"))
+        }
     }
 
     func testAFinishedRunRefusesToStartAgainAndResumingKeepsIt() throws {
