@@ -58,36 +58,27 @@ final class LayerOpTests: XCTestCase {
         XCTAssertEqual(try Gradients.disabled { try x.maxPool2x2() }.value.scalars, [5, 8])
     }
 
-    /// The gate step written with separate ops: the reference of the fused kernel.
-    private func unfusedGates(_ gates: Variable, _ previous: Variable, _ bias: Variable) throws -> (Variable, Variable) {
-        let (n, hidden, h, w) = (gates.shape[0], gates.shape[1] / 4, gates.shape[2], gates.shape[3])
-        // The bias broadcast over images and pixels: gates + bias as a 1x1 convolution of ones.
-        let ones = Variable(Tensor(shape: [n, 1, h, w], repeating: 1))
-        let biased = try gates + (try ones.conv2d(weight: try bias.reshaped([4 * hidden, 1, 1, 1])))
-        let i = try biased.sliceChannels(0..<hidden).sigmoid(), f = try biased.sliceChannels(hidden..<(2 * hidden)).sigmoid()
-        let g = try biased.sliceChannels((2 * hidden)..<(3 * hidden)).tanh(), o = try biased.sliceChannels((3 * hidden)..<(4 * hidden)).sigmoid()
-        let c = try (try f * previous) + (try i * g)
-        return (try o * c.tanh(), c)
-    }
-
-    func testFusedConvLSTMGatesEqualTheUnfusedOnes() throws {
+    func testFusedConvLSTMGatesEqualTheReference() throws {
         var values = Values(state: 11)
         // 5 x 5 pixels: vectors of 8 and a tail in every channel.
         let gatesValue = values.tensor([2, 12, 5, 5]), previousValue = values.tensor([2, 3, 5, 5]), biasValue = values.tensor([12])
         let hWeights = values.tensor([2, 3, 5, 5]), cWeights = values.tensor([2, 3, 5, 5])
-        var results: [[[Float]]] = []
-        for fused in [true, false] {
-            let gates = Variable(gatesValue, requiresGrad: true), previous = Variable(previousValue, requiresGrad: true)
-            let bias = Variable(biasValue, requiresGrad: true)
-            let (h, c) = fused ? try Variable.convLSTMGates(gates, previousCell: previous, bias: bias) : try unfusedGates(gates, previous, bias)
-            // c is used twice (through h and directly), as in a recurrent step.
-            try (try (try h * Variable(hWeights)).mean() + (try c * Variable(cWeights)).mean()).backward()
-            results.append([h.value.scalars, c.value.scalars, try XCTUnwrap(gates.grad).scalars, try XCTUnwrap(previous.grad).scalars,
-                            try XCTUnwrap(bias.grad).scalars])
-        }
-        for (a, b) in zip(results[0], results[1]) {
-            XCTAssertEqual(a.count, b.count)
-            for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-6) }
+        let gates = Variable(gatesValue, requiresGrad: true), previous = Variable(previousValue, requiresGrad: true)
+        let bias = Variable(biasValue, requiresGrad: true)
+        let (h, c) = try Variable.convLSTMGates(gates, previousCell: previous, bias: bias)
+        // c is used twice (through h and directly), as in a recurrent step.
+        try (try (try h * Variable(hWeights)).mean() + (try c * Variable(cWeights)).mean()).backward()
+        let geometry = ConvLSTMGateKernels.Geometry(images: 2, hidden: 3, plane: 25)
+        let forward = ConvLSTMGateReference.forward(geometry, gates: gatesValue.scalars, bias: biasValue.scalars, previous: previousValue.scalars)
+        let count = Float(hWeights.count)
+        let backward = ConvLSTMGateReference.backward(geometry, gates: gatesValue.scalars, bias: biasValue.scalars, previous: previousValue.scalars,
+                                                      dHidden: hWeights.scalars.map { $0 / count }, dCell: cWeights.scalars.map { $0 / count })
+        for (got, want, what) in [(h.value.scalars, forward.hidden, "h"), (c.value.scalars, forward.cell, "c"),
+                                  (try XCTUnwrap(gates.grad).scalars, backward.dGates, "d gates"),
+                                  (try XCTUnwrap(previous.grad).scalars, backward.dPrevious, "d c_prev"),
+                                  (try XCTUnwrap(bias.grad).scalars, backward.dBias, "d bias")] {
+            XCTAssertEqual(got.count, want.count, what)
+            for (x, y) in zip(got, want) { XCTAssertEqual(x, y, accuracy: 1e-6 * max(1, abs(y)), what) }
         }
         try checkGradients([[1, 8, 3, 3], [1, 2, 3, 3], [8]]) { v in
             let (h, c) = try Variable.convLSTMGates(v[0], previousCell: v[1], bias: v[2])

@@ -31,3 +31,29 @@ enum ChannelsLast {
         shape.count == 4 ? (shape[0], shape[1], shape[2] * shape[3]) : (1, 1, shape.reduce(1, *))
     }
 }
+
+extension Tensor {
+    /// `pendingChannelsLast` where the channels fill whole 8-float vectors: the NHWC layers loop over a
+    /// pixel's channels in vectors, and with fewer channels the NCHW forms (made from the copy) run faster.
+    var pendingChannelsLastVectors: TensorStorage? { shape.count == 4 && shape[1] % 8 == 0 ? pendingChannelsLast : nil }
+
+    /// This tensor's values in NHWC order: its NHWC copy where it has one, else reordered into a new one.
+    func channelsLastValues() -> TensorStorage {
+        if let copy = channelsLastCopy { return copy }
+        let copy = TensorStorage(count: count)
+        ChannelsLast.toChannelsLast(shape: shape, from: storage.pointer, to: copy.pointer)
+        return copy
+    }
+
+    /// The sum of two tensors of this shape held in NHWC only, as a tensor held in NHWC only; nil
+    /// unless both are.
+    func addingChannelsLast(_ other: Tensor) -> Tensor? {
+        guard shape == other.shape, let a = pendingChannelsLast, let b = other.pendingChannelsLast else { return nil }
+        let sum = TensorStorage(count: count)
+        let (sp, ap, bp) = (sum.pointer, UnsafePointer(a.pointer), UnsafePointer(b.pointer))
+        Parallel.forEachRange(count, grain: Elementwise.grain) { r in
+            FastMath.forEachVector(r) { k, lanes in sp.store(ap.vector(at: k, lanes: lanes) + bp.vector(at: k, lanes: lanes), at: k, lanes: lanes) }
+        }
+        return Tensor(shape: shape, channelsLast: sum)
+    }
+}

@@ -17,11 +17,11 @@ enum Elementwise {
 
     /// The gradient through a ReLU whose output was `output`: `upstream` where the output is positive.
     static func reluBackward(_ upstream: Tensor, output: Tensor) -> Tensor {
-        var out = Tensor(uninitializedShape: upstream.shape)
-        out.withUnsafeMutableBufferPointer { o in upstream.withUnsafeBufferPointer { g in output.withUnsafeBufferPointer { y in
-            reluBackward(g.baseAddress!, output: y.baseAddress!, into: o.baseAddress!, count: o.count)
-        } } }
-        return out
+        var out = [Tensor(uninitializedShape: upstream.shape)]
+        Tensor.withElements(writing: &out, reading: [upstream, output]) { o, input in
+            reluBackward(input[0], output: input[1], into: o[0], count: upstream.count)
+        }
+        return out[0]
     }
 
     /// `reluBackward` over raw buffers of `count` elements in the same layout (NHWC copies).
@@ -63,23 +63,23 @@ enum Elementwise {
     /// `f(a[i], b[i])` for every element (the caller checks the counts).
     @inline(__always)
     static func map(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
-        var out = Tensor(uninitializedShape: a.shape)
-        out.withUnsafeMutableBufferPointer { o in a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in
-            let (op, xp, yp) = (o.baseAddress!, x.baseAddress!, y.baseAddress!)
-            Parallel.forEachRange(o.count, grain: grain) { r in for i in r { op[i] = f(xp[i], yp[i]) } }
-        } } }
-        return out
+        var out = [Tensor(uninitializedShape: a.shape)]
+        Tensor.withElements(writing: &out, reading: [a, b]) { o, input in
+            let (op, xp, yp) = (o[0], input[0], input[1])
+            Parallel.forEachRange(a.count, grain: grain) { r in for i in r { op[i] = f(xp[i], yp[i]) } }
+        }
+        return out[0]
     }
 
     /// `f(a[i], b[i], c[i])` for every element (the caller checks the counts).
     @inline(__always)
     static func map(_ a: Tensor, _ b: Tensor, _ c: Tensor, _ f: (Float, Float, Float) -> Float) -> Tensor {
-        var out = Tensor(uninitializedShape: a.shape)
-        out.withUnsafeMutableBufferPointer { o in a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in c.withUnsafeBufferPointer { z in
-            let (op, xp, yp, zp) = (o.baseAddress!, x.baseAddress!, y.baseAddress!, z.baseAddress!)
-            Parallel.forEachRange(o.count, grain: grain) { r in for i in r { op[i] = f(xp[i], yp[i], zp[i]) } }
-        } } } }
-        return out
+        var out = [Tensor(uninitializedShape: a.shape)]
+        Tensor.withElements(writing: &out, reading: [a, b, c]) { o, input in
+            let (op, xp, yp, zp) = (o[0], input[0], input[1], input[2])
+            Parallel.forEachRange(a.count, grain: grain) { r in for i in r { op[i] = f(xp[i], yp[i], zp[i]) } }
+        }
+        return out[0]
     }
 
     /// `a += b` in place (the caller checks the counts).
@@ -89,4 +89,14 @@ enum Elementwise {
             Parallel.forEachRange(o.count, grain: grain) { r in for i in r { op[i] += xp[i] } }
         } }
     }
+}
+
+extension Tensor {
+    /// Elementwise `f(a, b)` of two tensors of the same shape (callers check the shapes).
+    @inline(__always)
+    static func zip(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor { Elementwise.map(a, b, f) }
+
+    /// Elementwise `f(x)`.
+    @inline(__always)
+    func map(_ f: (Float) -> Float) -> Tensor { Elementwise.map(self, f) }
 }

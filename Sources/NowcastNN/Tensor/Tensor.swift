@@ -137,7 +137,7 @@ public struct Tensor: CustomStringConvertible {
     /// Element at flat index `i`.
     public subscript(i: Int) -> Float {
         get { storage.pointer[i] }
-        set { makeUnique(); let p = storage.pointer; storage.channelsLast = nil; p[i] = newValue }
+        set { writableElements()[i] = newValue }
     }
 
     /// Reads the elements.
@@ -147,9 +147,7 @@ public struct Tensor: CustomStringConvertible {
 
     /// Writes the elements (copying first if the memory is shared).
     public mutating func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
-        makeUnique()
-        let p = storage.pointer  // NCHW values made before the NHWC copy is dropped
-        storage.channelsLast = nil
+        let p = writableElements()
         return try body(UnsafeMutableBufferPointer(start: p, count: count))
     }
 
@@ -179,7 +177,7 @@ public struct Tensor: CustomStringConvertible {
     /// should take the copy (reading `storage.pointer` would reorder).
     var pendingChannelsLast: TensorStorage? { storage.isAwaitingPlain ? channelsLastCopy : nil }
 
-    private mutating func makeUnique() {
+    mutating func makeUnique() {
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
     }
 

@@ -99,13 +99,3 @@ extension Variable {
         return Variable(y, parents: [self]) { [self] g in accumulate(Elementwise.reluBackward(g, output: y)) }
     }
 }
-
-extension Tensor {
-    /// Elementwise `f(a, b)` of two tensors of the same shape (callers check the shapes).
-    @inline(__always)
-    static func zip(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor { Elementwise.map(a, b, f) }
-
-    /// Elementwise `f(x)`.
-    @inline(__always)
-    func map(_ f: (Float) -> Float) -> Tensor { Elementwise.map(self, f) }
-}

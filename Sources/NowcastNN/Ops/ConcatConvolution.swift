@@ -25,36 +25,25 @@ extension Variable {
         }
         let values = parts.map(\.value), w = weight.value, b = bias?.value
         let plane = g.height * g.width
-        var y = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outHeight, g.outWidth])
-        withExtendedLifetime(values) {
-            // The parts are read in place: their storage stays alive with `values`.
-            let source = Conv2DGEMM.Parts(parts: zip(values, channels).map { (UnsafePointer($0.storage.pointer), $1) }, plane: plane)
-            y.withUnsafeMutableBufferPointer { yp in w.withUnsafeBufferPointer { wp in
-                if let b {
-                    b.withUnsafeBufferPointer { Conv2DGEMM.forward(g, input: source, w: wp.baseAddress!, b: $0.baseAddress!, y: yp.baseAddress!) }
-                } else {
-                    Conv2DGEMM.forward(g, input: source, w: wp.baseAddress!, b: nil, y: yp.baseAddress!)
-                }
-            } }
+        var outputs = [Tensor(uninitializedShape: [g.batch, g.outChannels, g.outHeight, g.outWidth])]
+        // The parts are read in place, each as one input.
+        Tensor.withElements(writing: &outputs, reading: [w] + values) { out, input in
+            let source = Conv2DGEMM.Parts(parts: Array(zip(input.dropFirst(), channels)), plane: plane)
+            b.withOptionalPointer { Conv2DGEMM.forward(g, input: source, w: input[0], b: $0, y: out[0]) }
         }
-        return Variable(y, parents: parts + [weight] + (bias.map { [$0] } ?? [])) { upstream in
+        return Variable(outputs[0], parents: parts + [weight] + (bias.map { [$0] } ?? [])) { upstream in
             let inputGradients = parts.contains(where: \.requiresGrad)
-            // Fresh, unshared tensors: the kernel writes them through their storage.
-            let dx = inputGradients ? values.map { Tensor(uninitializedShape: $0.shape) } : []
-            var dw = weight.requiresGrad ? Tensor(shape: w.shape) : nil
-            var db = bias?.requiresGrad == true ? Tensor(shape: [g.outChannels]) : nil
-            withExtendedLifetime((values, dx)) {
-                let source = Conv2DGEMM.Parts(parts: zip(values, channels).map { (UnsafePointer($0.storage.pointer), $1) }, plane: plane)
-                let targets = inputGradients ? Conv2DGEMM.Parts(parts: zip(dx, channels).map { ($0.storage.pointer, $1) }, plane: plane) : nil
-                upstream.withUnsafeBufferPointer { gp in w.withUnsafeBufferPointer { wp in
-                    dw.withOptionalMutablePointer { dwp in db.withOptionalMutablePointer { dbp in
-                        Conv2DGEMM.backward(g, input: source, w: wp.baseAddress!, dy: gp.baseAddress!, dx: targets, dw: dwp, db: dbp)
-                    } }
-                } }
+            // The weight and bias gradients (nil where not wanted), then one per part when wanted.
+            var gradients = [weight.requiresGrad ? Tensor(shape: w.shape) : nil, bias?.requiresGrad == true ? Tensor(shape: [g.outChannels]) : nil]
+                + (inputGradients ? values.map { Tensor(uninitializedShape: $0.shape) } : [])
+            Tensor.withElements(writing: &gradients, reading: [upstream, w] + values) { out, input in
+                let source = Conv2DGEMM.Parts(parts: Array(zip(input.dropFirst(2), channels)), plane: plane)
+                let targets = inputGradients ? Conv2DGEMM.Parts(parts: Array(zip(out.dropFirst(2).compactMap { $0 }, channels)), plane: plane) : nil
+                Conv2DGEMM.backward(g, input: source, w: input[1], dy: input[0], dx: targets, dw: out[0], db: out[1])
             }
-            for (part, gradient) in zip(parts, dx) where part.requiresGrad { part.accumulate(gradient) }
-            if let dw { weight.accumulate(dw) }
-            if let db { bias?.accumulate(db) }
+            for (part, gradient) in zip(parts, gradients.dropFirst(2)) where part.requiresGrad { gradient.map { part.accumulate($0) } }
+            if let dw = gradients[0] { weight.accumulate(dw) }
+            if let db = gradients[1] { bias?.accumulate(db) }
         }
     }
 }

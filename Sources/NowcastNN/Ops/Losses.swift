@@ -98,8 +98,9 @@ extension Variable {
         } }
         return Variable(Tensor(scalar: Float(total / Double(points))), parents: [self, target]) { [self] g in
             let scale = (g.scalar ?? 0) / Float(points)
-            var dx = Tensor(shape: x.shape), dy = Tensor(shape: y.shape)
-            dx.withUnsafeMutableBufferPointer { dxp in dy.withUnsafeMutableBufferPointer { dyp in x.withUnsafeBufferPointer { xp in y.withUnsafeBufferPointer { yp in
+            var gradients = [Tensor(shape: x.shape), Tensor(shape: y.shape)]
+            Tensor.withElements(writing: &gradients, reading: [x, y]) { out, input in
+                let (dxp, dyp, xp, yp) = (out[0], out[1], input[0], input[1])
                 func sign(_ v: Float) -> Float { v > 0 ? 1 : (v < 0 ? -1 : 0) }
                 for p in 0..<points { for i in 0..<members {
                     let xi = xp[i * points + p]
@@ -109,41 +110,9 @@ extension Variable {
                     dxp[i * points + p] = (s / m - pairs / (m * (m - 1))) * scale
                     dyp[p] -= s / m * scale
                 } }
-            } } } }
-            accumulate(dx)
-            target.accumulate(dy)
-        }
-    }
-}
-
-/// Loss weights by target intensity, as the balanced losses of the HKO-7 benchmark (Shi et al. 2017):
-/// weight `weights[k]` where the target (in physical units, e.g. mm/h) lies in
-/// `[thresholds[k-1], thresholds[k])`.
-public struct IntensityWeights: Codable, Equatable, Sendable {
-    /// Increasing thresholds.
-    public var thresholds: [Float]
-    /// One more weight than thresholds.
-    public var weights: [Float]
-
-    /// HKO-7's rain-rate weights: 1 below 0.5 mm/h, then 2, 5, 10, 30 and 50 from 30 mm/h.
-    public static let hko7 = IntensityWeights(thresholds: [0.5, 2, 5, 10, 30], weights: [1, 2, 5, 10, 30, 50])
-
-    public init(thresholds: [Float], weights: [Float]) {
-        self.thresholds = thresholds
-        self.weights = weights
-    }
-
-    /// The weight of each element of `target` (physical units; NaN gets weight 0).
-    public func weights(for target: Tensor) throws -> Tensor {
-        guard weights.count == thresholds.count + 1, zip(thresholds, thresholds.dropFirst()).allSatisfy({ $0 < $1 }) else {
-            throw TensorError.invalidShape(operation: "IntensityWeights", shape: [thresholds.count, weights.count],
-                                           expected: "increasing thresholds and one more weight than thresholds")
-        }
-        return target.map { value in
-            guard !value.isNaN else { return 0 }
-            var k = 0
-            while k < thresholds.count, value >= thresholds[k] { k += 1 }
-            return weights[k]
+            }
+            accumulate(gradients[0])
+            target.accumulate(gradients[1])
         }
     }
 }
