@@ -111,35 +111,13 @@ public final class Trainer {
     }
 
     /// Trains to the end (or early stop); with `resume`, continues from the latest checkpoint.
+    /// Each step: a batch, the optimiser step, then validation and a checkpoint when due.
     public func run(resume: Bool) throws -> MemberResult {
         try FileError.createFolder(folder)
-        var state = TrainerState(seed: config.seed &+ UInt64(member))
-        var lastCheckpoint: String?
-        if resume {
-            // The newest intact checkpoint: a damaged one is named and passed over.
-            let checkpoints = Checkpoint.list(in: folder)
-            for checkpoint in checkpoints.reversed() {
-                do {
-                    state = try Checkpoint.load(checkpoint.path, step: checkpoint.step, model: model, optimizer: &optimizer)
-                    lastCheckpoint = checkpoint.path
-                    break
-                } catch {
-                    onMessage?("warning: member \(member): \(oneLine(error)); trying the checkpoint before it")
-                }
-            }
-            if let lastCheckpoint {
-                onMessage?("member \(member): resuming from step \(state.step) of \(totalSteps) (\(lastCheckpoint))")
-            } else if !checkpoints.isEmpty {
-                throw TrainError.checkpoint(path: (folder as NSString).appendingPathComponent("checkpoints"),
-                                            detail: "none of its \(checkpoints.count) checkpoints can be read; remove \(folder) to train this member again")
-            }
-        }
+        var (state, lastCheckpoint) = resume ? try resumedState() : (TrainerState(seed: config.seed &+ UInt64(member)), nil)
         let log = try RunLog(path: (folder as NSString).appendingPathComponent("log.jsonl"), keepingThrough: lastCheckpoint == nil ? nil : state.step)
-        let parameters = model.parameters
         var iterator = stream.epoch(state.epoch, skippingBatches: state.batchInEpoch)
-        var recent: [(samples: Int, seconds: Double)] = []
-        var windowLoss = 0.0, windowSteps = 0, stepsHere = 0
-
+        var meter = StepMeter()
         while state.step < totalSteps && !state.stoppedEarly {
             let started = DispatchTime.now().uptimeNanoseconds
             guard let batch = try iterator.next() else {
@@ -148,77 +126,150 @@ public final class Trainer {
                 iterator = stream.epoch(state.epoch)
                 continue
             }
-            let tensors = try BatchTensors(batch, fill: fill)
-            let rate = schedule.rate(at: state.step)
-            optimizer.learningRate = rate
-            parameters.forEach { $0.zeroGrad() }
-            let value = try loss(try model.forecastSequence(Variable(tensors.inputs)), tensors)
-            let lossValue = Double(value.value.scalar ?? .nan)
-            guard lossValue.isFinite else { throw TrainError.nonFinite(member: member, step: state.step + 1, quantity: "loss", lastCheckpoint: lastCheckpoint) }
-            try value.backward()
-            let norm = clipGradients(parameters, maxNorm: config.clipNorm > 0 ? config.clipNorm : .infinity)
-            guard norm.isFinite else {
-                throw TrainError.nonFinite(member: member, step: state.step + 1, quantity: "gradient norm", lastCheckpoint: lastCheckpoint)
+            let step = try trainingStep(batch, state: &state, lastCheckpoint: lastCheckpoint)
+            meter.record(samples: batch.count, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, loss: step.loss, state: &state)
+            try report(step, meter: &meter, state: state, log: log)
+            let improved = try validateIfDue(&state, log: log)
+            try checkpointIfDue(&state, improved: improved, lastCheckpoint: &lastCheckpoint)
+        }
+        return try finish(state, lastCheckpoint: lastCheckpoint)
+    }
+
+    /// The state of the newest intact checkpoint and its path (a damaged one is named and passed
+    /// over); a fresh state when there is none; an error when there are checkpoints but none reads.
+    private func resumedState() throws -> (TrainerState, String?) {
+        let checkpoints = Checkpoint.list(in: folder)
+        for checkpoint in checkpoints.reversed() {
+            do {
+                let state = try Checkpoint.load(checkpoint.path, step: checkpoint.step, model: model, optimizer: &optimizer)
+                onMessage?("member \(member): resuming from step \(state.step) of \(totalSteps) (\(checkpoint.path))")
+                return (state, checkpoint.path)
+            } catch {
+                onMessage?("warning: member \(member): \(oneLine(error)); trying the checkpoint before it")
             }
-            try optimizer.step(parameters)
-            state.step += 1
-            state.batchInEpoch += 1
-            state.samplesSeen += batch.count
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        }
+        guard checkpoints.isEmpty else {
+            throw TrainError.checkpoint(path: (folder as NSString).appendingPathComponent("checkpoints"),
+                                        detail: "none of its \(checkpoints.count) checkpoints can be read; remove \(folder) to train this member again")
+        }
+        return (TrainerState(seed: config.seed &+ UInt64(member)), nil)
+    }
+
+    /// What one optimiser step gives the log.
+    private struct StepValues {
+        let loss: Double
+        let gradientNorm: Float
+        let learningRate: Float
+    }
+
+    /// Forward, loss, backward, clipping and the optimiser step on one batch; a loss or gradient
+    /// norm that is not finite stops the run.
+    private func trainingStep(_ batch: Batch, state: inout TrainerState, lastCheckpoint: String?) throws -> StepValues {
+        let parameters = model.parameters
+        let tensors = try BatchTensors(batch, fill: fill)
+        let rate = schedule.rate(at: state.step)
+        optimizer.learningRate = rate
+        parameters.forEach { $0.zeroGrad() }
+        let value = try loss(try model.forecastSequence(Variable(tensors.inputs)), tensors)
+        let lossValue = Double(value.value.scalar ?? .nan)
+        guard lossValue.isFinite else { throw TrainError.nonFinite(member: member, step: state.step + 1, quantity: "loss", lastCheckpoint: lastCheckpoint) }
+        try value.backward()
+        let norm = clipGradients(parameters, maxNorm: config.clipNorm > 0 ? config.clipNorm : .infinity)
+        guard norm.isFinite else {
+            throw TrainError.nonFinite(member: member, step: state.step + 1, quantity: "gradient norm", lastCheckpoint: lastCheckpoint)
+        }
+        try optimizer.step(parameters)
+        state.step += 1
+        state.batchInEpoch += 1
+        state.samplesSeen += batch.count
+        return StepValues(loss: lossValue, gradientNorm: norm, learningRate: rate)
+    }
+
+    /// Step timings and the loss since the last log line. The first two steps of an invocation warm
+    /// the kernels up and are left out of the run's throughput; progress shows the last 20 steps'.
+    private struct StepMeter {
+        private var recent: [(samples: Int, seconds: Double)] = []
+        private var stepsHere = 0
+        private(set) var windowLoss = 0.0, windowSteps = 0
+
+        mutating func record(samples: Int, seconds: Double, loss: Double, state: inout TrainerState) {
             stepsHere += 1
             state.allStepSeconds += seconds
             if stepsHere > 2 {
                 state.trainSeconds += seconds
-                state.timedSamples += batch.count
+                state.timedSamples += samples
             }
-            recent.append((batch.count, seconds))
+            recent.append((samples, seconds))
             if recent.count > 20 { recent.removeFirst() }
-            let samplesPerSecond = Double(recent.reduce(0) { $0 + $1.samples }) / max(1e-9, recent.reduce(0) { $0 + $1.seconds })
-            windowLoss += lossValue
+            windowLoss += loss
             windowSteps += 1
-            onProgress?(TrainProgress(member: member, members: config.members, step: state.step, totalSteps: totalSteps, loss: lossValue,
-                                      learningRate: rate, samplesPerSecond: samplesPerSecond))
-            if state.step % config.logEvery == 0 || state.step == totalSteps {
-                try log.append(["event": "train", "member": member, "step": state.step, "epoch": state.epoch, "loss": windowLoss / Double(windowSteps),
-                                "lr": Double(rate), "grad_norm": Double(norm), "samples_per_s": samplesPerSecond])
-                (windowLoss, windowSteps) = (0, 0)
-            }
+        }
 
-            var improved = false
-            let validating = (config.validation.every > 0 && state.step % config.validation.every == 0) || state.step == totalSteps
-            if validating && validator.available > 0 {
-                let report = try validator.run(model, step: state.step)
-                try log.append(Self.record(report, member: member))
-                onValidation?(report)
-                let value = report.value(of: score)
-                if value.isFinite, state.bestScore.map({ score.higherIsBetter ? value > $0 : value < $0 }) ?? true {
-                    (state.bestScore, state.bestStep, state.bestReport, state.staleValidations, improved) = (value, state.step, report, 0, true)
-                } else {
-                    state.staleValidations += 1
-                    if config.validation.patience > 0 && state.staleValidations >= config.validation.patience {
-                        state.stoppedEarly = true
-                        onMessage?("member \(member): stopping early at step \(state.step): \(score) has not improved on \(state.bestScore ?? .nan) "
-                            + "(step \(state.bestStep ?? 0)) for \(state.staleValidations) validations")
-                    }
-                }
-                try writePlot(log)
-            }
-            let periodic = config.checkpoint.every > 0 && state.step % config.checkpoint.every == 0
-            if periodic || improved || state.step == totalSteps || state.stoppedEarly {
-                guard parameters.allSatisfy({ $0.value.withUnsafeBufferPointer { $0.allSatisfy(\.isFinite) } }) else {
-                    throw TrainError.nonFinite(member: member, step: state.step, quantity: "weights", lastCheckpoint: lastCheckpoint)
-                }
-                lastCheckpoint = try Checkpoint.write(in: folder, state: state, model: model, optimizer: optimizer, config: config,
-                                                      transforms: store.manifest.transforms)
-                Checkpoint.prune(in: folder, keep: config.checkpoint.keep, protect: state.bestStep)
+        var samplesPerSecond: Double {
+            Double(recent.reduce(0) { $0 + $1.samples }) / max(1e-9, recent.reduce(0) { $0 + $1.seconds })
+        }
+
+        mutating func startWindow() { (windowLoss, windowSteps) = (0, 0) }
+    }
+
+    /// Progress after every step; a log line every `log_every` steps and at the last.
+    private func report(_ step: StepValues, meter: inout StepMeter, state: TrainerState, log: RunLog) throws {
+        let samplesPerSecond = meter.samplesPerSecond
+        onProgress?(TrainProgress(member: member, members: config.members, step: state.step, totalSteps: totalSteps, loss: step.loss,
+                                  learningRate: step.learningRate, samplesPerSecond: samplesPerSecond))
+        guard state.step % config.logEvery == 0 || state.step == totalSteps else { return }
+        try log.append(["event": "train", "member": member, "step": state.step, "epoch": state.epoch,
+                        "loss": meter.windowLoss / Double(meter.windowSteps), "lr": Double(step.learningRate),
+                        "grad_norm": Double(step.gradientNorm), "samples_per_s": samplesPerSecond])
+        meter.startWindow()
+    }
+
+    /// Validates every `validation.every` steps and at the last (when the store has a validation
+    /// split): logs and plots the report, keeps the best score and stops early after `patience`
+    /// validations without improvement. True when the score improved.
+    private func validateIfDue(_ state: inout TrainerState, log: RunLog) throws -> Bool {
+        let due = (config.validation.every > 0 && state.step % config.validation.every == 0) || state.step == totalSteps
+        guard due, validator.available > 0 else { return false }
+        let report = try validator.run(model, step: state.step)
+        try log.append(Self.record(report, member: member))
+        onValidation?(report)
+        let value = report.value(of: score)
+        let improved = value.isFinite && (state.bestScore.map { score.higherIsBetter ? value > $0 : value < $0 } ?? true)
+        if improved {
+            (state.bestScore, state.bestStep, state.bestReport, state.staleValidations) = (value, state.step, report, 0)
+        } else {
+            state.staleValidations += 1
+            if config.validation.patience > 0 && state.staleValidations >= config.validation.patience {
+                state.stoppedEarly = true
+                onMessage?("member \(member): stopping early at step \(state.step): \(score) has not improved on \(state.bestScore ?? .nan) "
+                    + "(step \(state.bestStep ?? 0)) for \(state.staleValidations) validations")
             }
         }
+        try writePlot(log)
+        return improved
+    }
+
+    /// Writes a checkpoint every `checkpoint.every` steps, when the score improved, at the last step
+    /// and on early stop; prunes to `checkpoint.keep`, keeping the best.
+    private func checkpointIfDue(_ state: inout TrainerState, improved: Bool, lastCheckpoint: inout String?) throws {
+        let periodic = config.checkpoint.every > 0 && state.step % config.checkpoint.every == 0
+        guard periodic || improved || state.step == totalSteps || state.stoppedEarly else { return }
+        lastCheckpoint = try writeCheckpoint(state, lastCheckpoint: lastCheckpoint)
+        Checkpoint.prune(in: folder, keep: config.checkpoint.keep, protect: state.bestStep)
+    }
+
+    /// A checkpoint of the current weights and state; weights that are not finite stop the run instead.
+    private func writeCheckpoint(_ state: TrainerState, lastCheckpoint: String?) throws -> String {
+        guard model.parameters.allSatisfy({ $0.value.withUnsafeBufferPointer { $0.allSatisfy(\.isFinite) } }) else {
+            throw TrainError.nonFinite(member: member, step: state.step, quantity: "weights", lastCheckpoint: lastCheckpoint)
+        }
+        return try Checkpoint.write(in: folder, state: state, model: model, optimizer: optimizer, config: config, transforms: store.manifest.transforms)
+    }
+
+    /// The member's result, written to `final.json`, after a last checkpoint when the final step has none.
+    private func finish(_ state: TrainerState, lastCheckpoint: String?) throws -> MemberResult {
         if lastCheckpoint == nil || Checkpoint.list(in: folder).last?.step != state.step {
-            guard parameters.allSatisfy({ $0.value.withUnsafeBufferPointer { $0.allSatisfy(\.isFinite) } }) else {
-                throw TrainError.nonFinite(member: member, step: state.step, quantity: "weights", lastCheckpoint: lastCheckpoint)
-            }
-            lastCheckpoint = try Checkpoint.write(in: folder, state: state, model: model, optimizer: optimizer, config: config,
-                                                  transforms: store.manifest.transforms)
+            _ = try writeCheckpoint(state, lastCheckpoint: lastCheckpoint)
         }
         let chosenStep = state.bestStep ?? state.step
         // Relative to the run folder, so that the folder can be moved or copied and still resumed.
