@@ -1,5 +1,5 @@
 import Foundation
-import NowcastData
+@testable import NowcastData
 import NowcastIO
 import XCTest
 import NowcastTestSupport
@@ -77,5 +77,41 @@ final class SeriesAndWindowTests: XCTestCase {
         XCTAssertEqual(origins.count, 3 * 2)  // 64 x 50 coarse grid: rows 0, 16, 32; columns 0, 16
         XCTAssertEqual(origins.last?.y, 32)
         XCTAssertEqual(origins.last?.x, 16)
+    }
+}
+
+/// Window -> sample: the extractor cuts each patch of every frame of a window, in model units,
+/// and leaves out what the filters reject.
+final class SampleExtractorTests: XCTestCase {
+    func testSamplesAreThePatchesOfTheWindowsFramesAndRejectionsAreCounted() throws {
+        let folder = try temporaryFolder(self)
+        try SyntheticData.archive(folder, frames: 3, size: 16, mask: true)
+        let series = try FrameSeries(files: try ArchiveListing.files([folder]))
+        let chain = TransformChain([.decibel(threshold: 0.1, zeroValue: -15)])
+        let frames = try (0..<3).map { try PreparedFrame(series: series, index: $0, coarsen: 1, chain: chain) }
+        let spec = WindowSpec(inputs: 2, targets: 1, patchSize: 8, patchStride: 4)
+        var extractor = SampleExtractor(spec: spec, ny: 16, nx: 16, filters: WindowFilters(maxMissingFraction: 1),
+                                        staticMissing: try StaticMissing(series: series, coarsen: 1))
+        XCTAssertEqual(extractor.origins.count, 9)
+        var counts = Manifest.Counts()
+        let patch = 5, origin = extractor.origins[patch]
+        XCTAssertEqual([origin.y, origin.x], [4, 8])
+        let sample = try XCTUnwrap(extractor.sample(frames, patch: patch, counts: &counts))
+        var expected: [Float] = []
+        for frame in frames {
+            for row in 0..<8 {
+                let start: Int = (origin.y + row) * 16 + origin.x
+                expected += frame.transformed[start..<(start + 8)]
+            }
+        }
+        XCTAssertEqual(sample.map(\.bitPattern), expected.map(\.bitPattern))
+        XCTAssertEqual(counts.samplesExamined, 1)
+        // A corner patch lies mostly outside the coverage circle: rejected for missing data when
+        // the static cells count, and counted as such.
+        var strict = SampleExtractor(spec: spec, ny: 16, nx: 16, filters: WindowFilters(maxMissingFraction: 0.05, excludeStaticMissing: false),
+                                     staticMissing: try StaticMissing(series: series, coarsen: 1))
+        XCTAssertNil(strict.sample(frames, patch: 0, counts: &counts))
+        XCTAssertEqual(counts.samplesExamined, 2)
+        XCTAssertEqual(counts.rejectedMissing, 1)
     }
 }

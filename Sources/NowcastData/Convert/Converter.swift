@@ -238,14 +238,13 @@ public final class Converter {
 
     // MARK: - Writing
 
+    /// Writes the kept samples of every window from where `state` stands, a shard per split and
+    /// range of `shard_size` samples; the state is saved after each range (what a resume starts from).
     private func write(series: FrameSeries, plan: WindowPlan, staticMissing: StaticMissing, state: inout ConvertState, statePath: String) throws {
         let spec = config.window
-        let origins = spec.patchOrigins(ny: series.grid.ny, nx: series.grid.nx)
-        let cx = series.grid.nx / spec.coarsen
         let (sny, snx) = spec.sampleShape(ny: series.grid.ny, nx: series.grid.nx)
-        let filter = SampleFilter(filters: config.filters, inputs: spec.inputs, frameCells: sny * snx,
-                                  staticCells: config.filters.excludeStaticMissing && staticMissing.count > 0
-                                      ? origins.map { staticMissing.patch(origin: $0, rows: sny, columns: snx) } : nil)
+        var extractor = SampleExtractor(spec: spec, ny: series.grid.ny, nx: series.grid.nx, filters: config.filters, staticMissing: staticMissing)
+        let origins = extractor.origins
         let layout = SampleLayout(inputs: spec.inputs, targets: spec.targets, ny: sny, nx: snx, packing: state.packing,
                                   deflateLevel: config.deflateLevel)
         let cache = FrameCache(series: series, coarsen: spec.coarsen, chain: state.transforms)
@@ -269,8 +268,17 @@ public final class Converter {
             if let stop = stopAfterRanges, state.ranges >= stop { throw CancellationError() }
         }
 
-        var physical = [Float](repeating: 0, count: layout.sampleValues)
-        var transformed = physical
+        /// The open shard of `split` in this range, created on its first sample.
+        func writer(for split: Split) throws -> ShardWriter {
+            if let existing = open[split] { return existing }
+            let folder = (config.output as NSString).appendingPathComponent(split.rawValue)
+            try FileError.createFolder(folder)
+            let writer = try ShardWriter(path: (folder as NSString).appendingPathComponent(String(format: "shard-%05d.nc", state.ranges)),
+                                         layout: layout, split: split, transforms: state.transforms)
+            open[split] = writer
+            return writer
+        }
+
         for w in state.nextWindow..<plan.windows.count {
             let window = plan.windows[w]
             cache.evict(before: window.start)
@@ -281,36 +289,8 @@ public final class Converter {
             state.countedFrames = max(state.countedFrames, window.start + spec.length)
             let times = (0..<spec.length).map { series.entries[window.start + $0].validTime }
             for p in (w == state.nextWindow ? state.nextPatch : 0)..<origins.count {
-                let origin = origins[p]
-                // Gather the patch of every frame, a row at a time.
-                physical.withUnsafeMutableBufferPointer { physicalSample in
-                    transformed.withUnsafeMutableBufferPointer { transformedSample in
-                        for (t, frame) in frames.enumerated() {
-                            frame.physical.withUnsafeBufferPointer { sourcePhysical in
-                                frame.transformed.withUnsafeBufferPointer { sourceTransformed in
-                                    for row in 0..<sny {
-                                        let source = (origin.y + row) * cx + origin.x, target = (t * sny + row) * snx
-                                        (physicalSample.baseAddress! + target).update(from: sourcePhysical.baseAddress! + source, count: snx)
-                                        (transformedSample.baseAddress! + target).update(from: sourceTransformed.baseAddress! + source, count: snx)
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-                state.counts.samplesExamined += 1
-                guard filter.passes(physical, patch: p, counts: &state.counts) else { continue }
-                let writer: ShardWriter
-                if let existing = open[window.split] {
-                    writer = existing
-                } else {
-                    let folder = (config.output as NSString).appendingPathComponent(window.split.rawValue)
-                    try FileError.createFolder(folder)
-                    writer = try ShardWriter(path: (folder as NSString).appendingPathComponent(String(format: "shard-%05d.nc", state.ranges)),
-                                             layout: layout, split: window.split, transforms: state.transforms)
-                    open[window.split] = writer
-                }
-                try writer.append(transformed, times: times, origin: (origin.y, origin.x))
+                guard let sample = extractor.sample(frames, patch: p, counts: &state.counts) else { continue }
+                try writer(for: window.split).append(sample, times: times, origin: (origins[p].y, origins[p].x))
                 state.counts.kept[window.split.rawValue, default: 0] += 1
                 keptInRange += 1
                 if keptInRange == config.shardSize {
