@@ -41,8 +41,8 @@ struct Nowcast: ParsableCommand {
 }
 
 /// oneDNN runs on libgomp, whose threads spin for a while after each call (GOMP_SPINCOUNT, 300000
-/// by default) and then compete with the engine's own workers for the cores. 1000 measured +3% U-Net
-/// training and +5% inference on 2 cores (medians of 5 interleaved rounds). libgomp reads the
+/// by default) and then compete with the engine's own workers for the cores; 1000 lets the engine's
+/// workers have them sooner (figures in docs/PERFORMANCE.md). libgomp reads the
 /// setting only when it loads, before `main`, so the command executes itself once more with it set.
 /// A value set by the user is kept; if the re-execution fails, the run goes on with the default.
 private func tuneOpenMP() {

@@ -11,7 +11,7 @@ public final class SpaceReserve {
     /// The chunk cache a writer gives each dataset: larger chunks are compressed and written at
     /// once, where a full disk shows at the write, not at the close.
     public static let chunkCacheBytes = 1 << 16
-    /// The reserve's size (the closes measured needed less than 8 KiB after a full disk).
+    /// The reserve's size, many times what a close after a full disk needs.
     public static let defaultBytes = 1 << 19
 
     /// The reserve file (hidden, `.partial-` in its name, so resuming commands clear it after a kill).

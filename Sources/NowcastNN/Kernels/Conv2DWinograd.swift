@@ -18,9 +18,9 @@
 enum Conv2DWinograd {
     /// Whether Winograd is used for `g` where a convolution runs on sgemm: 3x3, stride 1, dilation 1,
     /// padding 1, with enough channels on both sides for the 16 products to be worth their
-    /// transforms, unless `NOWCAST_WINOGRAD=off`. Measured with `nowcast bench conv` (two AVX-512
-    /// cores, batch 8): from 8 channels on each side every pass ran 1.1-2.3x faster than im2col +
-    /// sgemm (8->8 at 64x64 through 128->128); at 4->16 the input gradient was 6% slower.
+    /// transforms, unless `NOWCAST_WINOGRAD=off`: from 8 channels on each side every pass beats
+    /// im2col + sgemm, below that the input gradient loses (`nowcast bench conv`; figures in
+    /// docs/PERFORMANCE.md).
     static func applies(_ g: Conv2DGeometry) -> Bool {
         enabled && g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1 && g.dilation == 1 && g.padding == 1
             && g.inChannels >= minimumChannels && g.outChannels >= minimumChannels

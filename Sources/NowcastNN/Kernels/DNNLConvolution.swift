@@ -2,8 +2,8 @@ import CDNNL
 import Foundation
 
 /// Convolutions through oneDNN (Debian's `libdnnl`, C API): its JIT kernels for AVX-512/AVX2 run a
-/// 3x3 convolution at 400-500 GFLOP/s on two cores where im2col + sgemm reaches 120-370 (worst on
-/// the few-channel, large-image layers of a U-Net). They want channels-last data: `conv2d` hands
+/// 3x3 convolution several times faster than im2col + sgemm on the few-channel, large-image layers
+/// of a U-Net (figures in docs/PERFORMANCE.md). They want channels-last data: `conv2d` hands
 /// them NHWC values and gradients where the layer before left them so (outputs and input gradients
 /// stay in NHWC, made NCHW only when read that way) and NCHW ones are reordered here (oneDNN
 /// reorders, parallel); weights are reordered to the kernel's own blocked layout each call (they
@@ -37,10 +37,10 @@ final class DNNLConvolution {
         ["auto": true, "gemm": false][$0]
     } && context != nil
 
-    /// Whether oneDNN is the faster kernel for a geometry. Measured on two AVX-512 cores (`nowcast
-    /// bench conv`): oneDNN wins 1.3-3x on every 3x3 layer of the U-Net, but loses up to 35% in the
-    /// backward passes where many output channels meet large images (the ConvLSTM gate convolution,
-    /// 128 channels at 64x64 and up: reordering their gradient to NHWC is slow), and its OpenMP
+    /// Whether oneDNN is the faster kernel for a geometry (`nowcast bench conv`; figures in
+    /// docs/PERFORMANCE.md): it wins on every 3x3 layer of the U-Net, but loses in the backward
+    /// passes where many output channels meet large images (the ConvLSTM gate convolution, 128
+    /// channels at 64x64 and up: reordering their gradient to NHWC is slow), and its OpenMP
     /// threads spin after each call, taking the cores from the gate kernels that follow; 1x1
     /// convolutions gain nothing. Those go to im2col + sgemm.
     static func prefers(_ g: Conv2DGeometry) -> Bool {

@@ -4,7 +4,7 @@ import Foundation
 /// How the engine spreads work over the cores: it splits each operation into independent pieces and
 /// runs them on `workers` threads itself, with OpenBLAS kept to one thread per call. (A multi-threaded
 /// BLAS called once per image leaves its helper threads spinning between the small products of a
-/// convolution; measured, that spinning took a third of a U-Net training step.)
+/// convolution, a large share of a U-Net training step.)
 enum Parallel {
     /// Threads used: the active processor count, set once.
     static let workers: Int = {

@@ -4,8 +4,8 @@ extension Variable {
     /// gradient (Winograd or im2col on sgemm; recurrent cells use it for concat(x, h)). Where Winograd
     /// does not apply and the kernel rule picks oneDNN, it concatenates and convolves there instead.
     /// Winograd is preferred to oneDNN here: a recurrent cell's gate kernel reads the gates in NCHW,
-    /// and with the reorders that costs, oneDNN ran 1.2-2.3x slower than Winograd on the gate
-    /// convolutions of ConvLSTM [16, 16] and [32, 32] at 32 x 32 to 128 x 128 (`nowcast bench conv`).
+    /// and the reorders that costs make oneDNN the slower of the two on the gate convolutions
+    /// (figures in docs/PERFORMANCE.md).
     public static func conv2d(concatenating parts: [Variable], weight: Variable, bias: Variable? = nil, padding: Int = 0) throws -> Variable {
         guard let first = parts.first, first.shape.count == 4 else {
             throw TensorError.invalidShape(operation: "conv2d(concatenating:)", shape: parts.first?.shape ?? [], expected: "[N, C, H, W] tensors")

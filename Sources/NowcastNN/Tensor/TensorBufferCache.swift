@@ -2,8 +2,8 @@ import Foundation
 
 /// Keeps freed tensor buffers of 64 KiB and more for reuse. A training step allocates the same large
 /// tensors every step; from the system allocator, buffers above 32 MiB are fresh mappings each time,
-/// and touching them costs a page fault per 4 KiB page (a fifth of a ConvLSTM training step at
-/// 128 x 128 went to faults and unmapping). Buffers are kept by size, up to a byte budget
+/// and touching them costs a page fault per 4 KiB page (a large share of a ConvLSTM training step
+/// at 128 x 128 went to faults and unmapping). Buffers are kept by size, up to a byte budget
 /// (`NOWCAST_TENSOR_CACHE_MB`; by default a quarter of physical memory, at most 8 GiB; 0 turns the
 /// cache off); beyond it they are freed. In a steady training loop the kept buffers are the ones the
 /// next step takes again, so the cache adds little to the peak.
