@@ -5,7 +5,9 @@ import NowcastIO
 /// `nowcast bench`: release-build throughput measurements with parseable output.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure throughput (build with -c release).", subcommands: [BenchRead.self, BenchStream.self, BenchTrain.self, BenchInfer.self, BenchConv.self])
+        abstract: "Measure throughput (build with -c release).",
+        discussion: helpExamples("nowcast bench train --model convlstm --size 128", "nowcast bench read /tmp/archive/synth_20240601_000000.nc"),
+        subcommands: [BenchRead.self, BenchStream.self, BenchTrain.self, BenchInfer.self, BenchConv.self])
 }
 
 /// `nowcast bench read`: NetCDF read throughput of every frame, as `bench_nc.py` times the Python readers.
@@ -18,7 +20,8 @@ struct BenchRead: ParsableCommand {
           library_step     nc_get_vara frame by frame (the netCDF-C path netCDF4-python also takes)
           direct_step      each frame's chunk decoded by NowcastKit (libdeflate), frame by frame, one core
           direct_parallel  the same, several frames at once on every core (what FrameSeries readers use)
-        """)
+
+        """ + helpExamples("nowcast bench read /tmp/archive/synth_20240601_000000.nc --runs 5"))
 
     @Argument(help: "A CF NetCDF file with a (time, y, x) or (y, x) field.")
     var file: String

@@ -64,14 +64,16 @@ struct ModelBenchOptions: ParsableArguments {
 /// backward + Adam, as bench_torch.py times PyTorch).
 struct BenchTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "train", abstract: "Training samples/s and GFLOP/s of a reference model (training FLOPs = 3 x forward conv FLOPs).")
+        commandName: "train", abstract: "Training samples/s and GFLOP/s of a reference model (training FLOPs = 3 x forward conv FLOPs).",
+        discussion: helpExamples("nowcast bench train --model convlstm --size 128 --batch 8 --iters 5"))
     @OptionGroup var options: ModelBenchOptions
     func run() throws { try options.run(training: true) }
 }
 
 /// `nowcast bench infer`: inference throughput of a reference model (forward pass, no graph).
 struct BenchInfer: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "infer", abstract: "Inference samples/s and GFLOP/s of a reference model.")
+    static let configuration = CommandConfiguration(commandName: "infer", abstract: "Inference samples/s and GFLOP/s of a reference model.",
+                                                    discussion: helpExamples("nowcast bench infer --model unet --size 256 --json"))
     @OptionGroup var options: ModelBenchOptions
     func run() throws { try options.run(training: false) }
 }

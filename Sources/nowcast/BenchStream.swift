@@ -6,7 +6,8 @@ import NowcastData
 struct BenchStream: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stream",
-        abstract: "Stream batches from a sample store and print samples/s (median over epochs) and peak memory.")
+        abstract: "Stream batches from a sample store and print samples/s (median over epochs) and peak memory.",
+        discussion: helpExamples("nowcast bench stream /data/stores/2023 --batch 8 --epochs 3"))
 
     @Argument(help: "A sample store folder (made by nowcast convert).")
     var store: String

@@ -127,7 +127,9 @@ final class PhaseProgress {
 /// `nowcast convert`: an archive into a training set.
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Convert a radar archive into a training set: windows, patches, filters, transforms, splits, NetCDF-4 shards.")
+        abstract: "Convert a radar archive into a training set: windows, patches, filters, transforms, splits, NetCDF-4 shards.",
+        discussion: helpExamples("nowcast convert --config fixtures/convert.yaml",
+                                 "nowcast convert --input /data/radar/2023 --transform rate:10 --transform dbr:0.1:-15 --transform zscore --t-in 4 --t-out 6 --patch-size 128 -o /data/stores/2023"))
 
     @OptionGroup var options: ConvertOptions
 
@@ -163,7 +165,8 @@ struct Convert: ParsableCommand {
 /// `nowcast stats`: the normalisation statistics alone.
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Compute the normalisation statistics of an archive's training split (same options as convert; output not needed).")
+        abstract: "Compute the normalisation statistics of an archive's training split (same options as convert; output not needed).",
+        discussion: helpExamples("nowcast stats --input /data/radar/2023 --transform dbr:0.1:-15 --transform zscore --t-in 4 --t-out 6"))
 
     @OptionGroup var options: ConvertOptions
 

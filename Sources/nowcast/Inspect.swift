@@ -6,7 +6,8 @@ import NowcastIO
 /// `nowcast inspect`: what a file holds and what the toolkit reads from it.
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show format, variables, grid, valid times and per-frame statistics of field files.")
+        abstract: "Show format, variables, grid, valid times and per-frame statistics of field files.",
+        discussion: helpExamples("nowcast inspect radar.nc", "nowcast inspect --json --quantity DBZH composite.h5"))
 
     @Argument(help: "NetCDF, ODIM_H5 or HDF5 files.")
     var files: [String]

@@ -9,6 +9,9 @@ struct Nowcast: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nowcast",
         abstract: "Precipitation nowcasting toolkit: read radar archives, make training sets, train models, write forecasts.",
+        discussion: helpExamples("nowcast synth -o /tmp/archive --frames 144 --size 128,128",
+                                 "nowcast convert --input /tmp/archive --t-in 4 --t-out 6 --patch-size 64 -o /tmp/store",
+                                 "nowcast train --store /tmp/store -o /tmp/run --model convlstm --steps 500"),
         version: "0.1.0",
         subcommands: [Inspect.self, Synth.self, Convert.self, Stats.self, Train.self, Bench.self]
     )

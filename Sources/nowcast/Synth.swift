@@ -6,7 +6,9 @@ import NowcastSynthetic
 /// `nowcast synth`: a realistic synthetic radar archive, deterministic per seed.
 struct Synth: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a synthetic radar archive (rain cells and correlated fields advected by a varying flow), one file per step.")
+        abstract: "Write a synthetic radar archive (rain cells and correlated fields advected by a varying flow), one file per step.",
+        discussion: helpExamples("nowcast synth -o /tmp/archive --frames 288 --size 512,512 --step 5 --seed 1",
+                                 "nowcast synth -o /tmp/odim --frames 24 --format odim"))
 
     @Option(name: .shortAndLong, help: "Output folder (created if missing).")
     var output: String

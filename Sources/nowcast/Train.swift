@@ -177,7 +177,10 @@ extension TrainConfig.OptimizerSettings.Kind: ExpressibleByArgument {}
 /// `nowcast train`: trains a model (or a deep ensemble) on a sample store.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a nowcasting model on a sample store: validation against persistence, checkpoints, exact resume, deep ensembles.")
+        abstract: "Train a nowcasting model on a sample store: validation against persistence, checkpoints, exact resume, deep ensembles.",
+        discussion: helpExamples("nowcast train --config fixtures/train.yaml",
+                                 "nowcast train --store /data/stores/2023 -o /data/runs/convlstm --model convlstm --hidden 32,32 --steps 2000",
+                                 "nowcast train --config fixtures/train.yaml --resume"))
 
     @OptionGroup var options: TrainOptions
 

@@ -54,12 +54,19 @@ final class TrainCommandTests: XCTestCase {
         }
     }
 
-    func testHelpIsPrintedForEveryCommand() throws {
-        for arguments in [["--help"], ["train", "--help"], ["convert", "--help"], ["help", "train"], ["bench", "train", "--help"]] {
-            let result = try CLIProcess.run(arguments)
-            XCTAssertEqual(result.status, 0, "\(arguments): \(result.error)")
-            XCTAssertTrue(result.output.contains("USAGE: nowcast"), "\(arguments): \(result.output)")
+    func testHelpIsPrintedForEveryCommandWithAnExample() throws {
+        let commands = [[], ["inspect"], ["synth"], ["convert"], ["stats"], ["train"], ["bench"],
+                        ["bench", "read"], ["bench", "stream"], ["bench", "train"], ["bench", "infer"], ["bench", "conv"]]
+        for command in commands {
+            let result = try CLIProcess.run(command + ["--help"])
+            XCTAssertEqual(result.status, 0, "\(command): \(result.error)")
+            XCTAssertTrue(result.output.contains("USAGE: nowcast"), "\(command): \(result.output)")
+            // An example line that runs this very command (the root's runs a subcommand).
+            let example = "  nowcast " + (command.isEmpty ? "" : command.joined(separator: " ") + " ")
+            XCTAssertTrue(result.output.contains(example), "\(command): no example in\n\(result.output)")
+            XCTAssertTrue(result.output.contains("docs/CLI.md"), "\(command)")
         }
+        XCTAssertTrue(try CLIProcess.run(["help", "train"]).output.contains("USAGE: nowcast train"))
         XCTAssertTrue(try CLIProcess.run(["train", "--help"]).output.contains("--resume"))
     }
 
