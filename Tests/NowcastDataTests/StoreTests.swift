@@ -1,4 +1,5 @@
 import Foundation
+import NowcastCore
 @testable import NowcastData
 import NowcastIO
 import XCTest
@@ -108,7 +109,7 @@ final class StoreTests: XCTestCase {
         let interrupted = Converter(config: config)
         interrupted.stopAfterRanges = 2
         XCTAssertThrowsError(try interrupted.run())
-        let state = try JSONDecoder().decode(ConvertState.self, from: try Data(contentsOf: URL(fileURLWithPath: config.output + "/convert-state.json")))
+        let state = try JSONCoding.decoder().decode(ConvertState.self, from: try Data(contentsOf: URL(fileURLWithPath: config.output + "/convert-state.json")))
         XCTAssertEqual(state.ranges, 2)
         XCTAssertFalse(FileManager.default.fileExists(atPath: config.output + "/manifest.json"))
         // A half-written shard of the killed run lies about as a temporary file.
