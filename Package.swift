@@ -45,15 +45,15 @@ let package = Package(
         .target(name: "NowcastIO", dependencies: ["NowcastCore", "CNetCDF", "CHDF5", "CProj", "CDeflate", "CLinux"]),
         .target(name: "NowcastData", dependencies: ["NowcastCore", "NowcastIO", "Yams"]),
         .target(name: "NowcastNN", dependencies: ["NowcastCore", "CBLAS", "CDNNL"], swiftSettings: vectorSettings),
-        .target(name: "NowcastPhysics", dependencies: ["NowcastCore"]),
+        .target(name: "NowcastPhysics", dependencies: ["NowcastCore", "NowcastNN"]),
         .target(name: "NowcastSynthetic", dependencies: ["NowcastCore", "NowcastIO", "NowcastNN", "NowcastPhysics"]),
         .target(name: "NowcastModels", dependencies: ["NowcastCore", "NowcastData", "NowcastNN"]),
-        .target(name: "NowcastForecast", dependencies: ["NowcastData", "NowcastModels", "NowcastNN"]),
+        .target(name: "NowcastForecast", dependencies: ["NowcastCore", "NowcastIO", "NowcastData", "NowcastModels", "NowcastNN", "NowcastPhysics"]),
         .target(name: "NowcastVerify"),
         .target(name: "NowcastTrain", dependencies: ["NowcastCore", "NowcastData", "NowcastIO", "NowcastModels", "NowcastNN", "NowcastVerify"]),
         .executableTarget(
             name: "nowcast",
-            dependencies: ["NowcastCore", "NowcastIO", "NowcastData", "NowcastNN", "NowcastModels", "NowcastSynthetic", "NowcastTrain", "NowcastVerify",
+            dependencies: ["NowcastCore", "NowcastIO", "NowcastData", "NowcastNN", "NowcastModels", "NowcastSynthetic", "NowcastTrain", "NowcastVerify", "NowcastForecast",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "NowcastTestSupport", dependencies: ["NowcastIO", "NowcastData", "NowcastSynthetic"],

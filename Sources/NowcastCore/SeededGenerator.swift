@@ -18,6 +18,12 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Codable, Equatab
         s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
     }
 
+    /// The generator of stream `stream` of `seed` (an ensemble member, a worker): each stream is
+    /// fixed by the pair alone, so any one can be recomputed without the others.
+    public init(seed: UInt64, stream: UInt64) {
+        self.init(seed: seed ^ ((stream &+ 1) &* 0xD1B5_4A32_D192_ED03))
+    }
+
     public mutating func next() -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
         let t = s1 << 17
@@ -29,6 +35,12 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Codable, Equatab
 
     /// A uniform value in [0, 1) with 53 random bits.
     public mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-53 }
+
+    /// A Laplace value of unit variance (scale 1/sqrt 2), by inversion.
+    public mutating func laplace() -> Double {
+        let u = uniform() - 0.5
+        return -(u < 0 ? -1 : 1) * log(max(1 - 2 * abs(u), 1e-300)) / 2.0.squareRoot()
+    }
 
     /// A standard normal value (Box-Muller).
     public mutating func gaussian() -> Double {

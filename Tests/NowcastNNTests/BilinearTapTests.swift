@@ -10,7 +10,7 @@ final class BilinearTapTests: XCTestCase {
     }
 
     func testInsideTheGridBothBoundariesInterpolateLinearly() {
-        for boundary in [BilinearTap<Double>.Boundary.zero, .periodic] {
+        for boundary in [BilinearTap<Double>.Boundary.zero, .periodic, .clamped] {
             XCTAssertEqual(sample(0, 0, boundary), 0)
             XCTAssertEqual(sample(1.25, 2.5, boundary), 15, accuracy: 1e-12)
             XCTAssertEqual(sample(2, 3, boundary), 23, accuracy: 1e-12)
@@ -27,6 +27,14 @@ final class BilinearTapTests: XCTestCase {
         XCTAssertEqual(sample(1, 3.5, .periodic), 0.5 * 13 + 0.5 * 10, accuracy: 1e-12)
         XCTAssertEqual(sample(-1, 0, .periodic), 20, accuracy: 1e-12)
         XCTAssertEqual(sample(1 + 30, 2 - 8, .periodic), sample(1, 2, .periodic), accuracy: 1e-12)
+    }
+
+    func testClampedHoldsPositionsToTheGrid() {
+        XCTAssertEqual(sample(1, -3, .clamped), 10, accuracy: 1e-12, "column 0 continues to the left")
+        XCTAssertEqual(sample(1.5, 7, .clamped), 18, accuracy: 1e-12, "half of 13 and half of 23 continue to the right")
+        XCTAssertEqual(sample(9, 1.5, .clamped), 21.5, accuracy: 1e-12)
+        XCTAssertEqual(sample(-2, -2, .clamped), 0, accuracy: 1e-12)
+        XCTAssertEqual(sample(.nan, 2, .clamped), 2, accuracy: 1e-12, "a NaN row reads row 0, never NaN")
     }
 
     func testSlopesAndScatterAreTheDerivativesOfSample() {

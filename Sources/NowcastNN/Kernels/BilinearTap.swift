@@ -1,12 +1,13 @@
 /// Bilinear interpolation at a displaced position of a grid: the four neighbours and their weights,
 /// the one sampler of the project. Neighbours outside the grid read as zero and take no gradient
-/// (`.zero`: images warped by a motion field), or wrap around (`.periodic`: fields on a periodic
-/// domain, such as the synthetic generator's). Generic over the element type and inlinable, so
+/// (`.zero`: images warped by a motion field), wrap around (`.periodic`: fields on a periodic
+/// domain, such as the synthetic generator's), or the position is held to the grid (`.clamped`:
+/// the edge value continues outwards, as motion fields are read along trajectories). Generic over the element type and inlinable, so
 /// that each use is specialised (the warp kernels run it per pixel and channel).
 @frozen
 public struct BilinearTap<T: BinaryFloatingPoint> {
     /// What lies beyond the edges.
-    public enum Boundary: Sendable { case zero, periodic }
+    public enum Boundary: Sendable { case zero, periodic, clamped }
 
     @usableFromInline let x0, y0, x1, y1: Int
     @usableFromInline let ax, ay: T
@@ -33,6 +34,13 @@ public struct BilinearTap<T: BinaryFloatingPoint> {
             y0 = Int(fy - (fy / rows).rounded(.down) * rows)
             x0 = Int(fx - (fx / columns).rounded(.down) * columns)
             (y1, x1) = ((y0 + 1) % height, (x0 + 1) % width)
+        case .clamped:
+            // A NaN coordinate reads index 0; `min`/`max` alone would pass NaN through.
+            let cx = sx.isNaN ? 0 : Swift.min(Swift.max(sx, 0), T(width - 1))
+            let cy = sy.isNaN ? 0 : Swift.min(Swift.max(sy, 0), T(height - 1))
+            let fx = cx.rounded(.down), fy = cy.rounded(.down)
+            (x0, y0, ax, ay) = (Int(fx), Int(fy), cx - fx, cy - fy)
+            (x1, y1) = (Swift.min(x0 + 1, width - 1), Swift.min(y0 + 1, height - 1))
         }
     }
 

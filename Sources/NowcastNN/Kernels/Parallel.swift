@@ -5,16 +5,16 @@ import Foundation
 /// runs them on `workers` threads itself, with OpenBLAS kept to one thread per call. (A multi-threaded
 /// BLAS called once per image leaves its helper threads spinning between the small products of a
 /// convolution, a large share of a U-Net training step.)
-enum Parallel {
+public enum Parallel {
     /// Threads used: the active processor count, set once.
-    static let workers: Int = {
+    public static let workers: Int = {
         openblas_set_num_threads(1)
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
 
     /// Runs `body` on `count` work items split into at most `workers` contiguous ranges; small jobs
     /// (fewer than `grain` items per worker) run on the calling thread.
-    static func forEachRange(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+    public static func forEachRange(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
         let pieces = min(workers, max(1, count / max(1, grain)))
         if pieces == 1 { body(0..<count); return }
@@ -25,7 +25,7 @@ enum Parallel {
 
     /// Runs `body(item, worker)` for every item, each worker taking a contiguous share; `worker`
     /// indexes per-worker scratch space (0..<workers).
-    static func forEach(_ count: Int, _ body: (_ item: Int, _ worker: Int) -> Void) {
+    public static func forEach(_ count: Int, _ body: (_ item: Int, _ worker: Int) -> Void) {
         guard count > 0 else { return }
         let pieces = min(workers, count)
         if pieces == 1 { for i in 0..<count { body(i, 0) }; return }
