@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "NowcastTrain", dependencies: ["NowcastCore", "NowcastData", "NowcastIO", "NowcastModels", "NowcastNN", "NowcastVerify"]),
         .executableTarget(
             name: "nowcast",
-            dependencies: ["NowcastCore", "NowcastIO", "NowcastData", "NowcastNN", "NowcastModels", "NowcastSynthetic", "NowcastTrain", "NowcastVerify", "NowcastForecast",
+            dependencies: ["NowcastCore", "NowcastIO", "NowcastData", "NowcastNN", "NowcastModels", "NowcastSynthetic", "NowcastTrain", "NowcastVerify", "NowcastForecast", "NowcastPhysics",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "NowcastTestSupport", dependencies: ["NowcastIO", "NowcastData", "NowcastSynthetic"],
@@ -61,6 +61,7 @@ let package = Package(
         .testTarget(name: "NowcastCoreTests", dependencies: ["NowcastCore"]),
         .testTarget(name: "NowcastIOTests", dependencies: ["CNetCDF", "NowcastCore", "NowcastIO", "NowcastSynthetic", "NowcastTestSupport"]),
         .testTarget(name: "NowcastDataTests", dependencies: ["NowcastCore", "NowcastData", "NowcastIO", "NowcastTestSupport"]),
+        .testTarget(name: "NowcastForecastTests", dependencies: ["NowcastForecast", "NowcastCore", "NowcastIO", "NowcastData", "NowcastModels", "NowcastPhysics", "NowcastTrain", "NowcastTestSupport"]),
         .testTarget(name: "NowcastPhysicsTests", dependencies: ["NowcastCore", "NowcastPhysics"]),
         .testTarget(name: "NowcastSyntheticTests", dependencies: ["NowcastCore", "NowcastIO", "NowcastSynthetic", "NowcastTestSupport"]),
         .testTarget(name: "NowcastNNTests", dependencies: ["NowcastNN", "NowcastCore", "NowcastTestSupport"]),

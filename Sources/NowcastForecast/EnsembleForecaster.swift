@@ -3,8 +3,14 @@ import NowcastModels
 import NowcastNN
 
 /// A trained ensemble ready to forecast: a model folder (`EnsembleArtifact`) loaded once, its
-/// members rebuilt with their weights. Fields go in and come out in the archive's physical units;
-/// the transform chain, the missing-input fill and its inverse are applied inside, as in training.
+/// members rebuilt with their weights. Fields go in in the archive's units and come out in physical
+/// units (`TransformChain.physicalUnits`: mm/h from accumulations); the transform chain, the
+/// missing-input fill and the inverse are applied inside, as in training.
+///
+/// The models are convolutional, so they run on any grid, not only the patch size they were trained
+/// on: a grid the model cannot take (a U-Net needs sides divisible by 2^depth) is padded at the
+/// bottom and right with the no-rain fill and the forecast cut back. Lead times past the model's
+/// `T_out` come from feeding its own forecasts back in as the newest inputs.
 public struct EnsembleForecaster {
     /// The model folder's manifest.
     public let artifact: EnsembleArtifact
@@ -18,24 +24,65 @@ public struct EnsembleForecaster {
         members = try artifact.models(in: modelFolder)
     }
 
-    /// Forecasts from `inputFrames` fields of `ny * nx` values each in the archive's units
-    /// (`units` of the contract, NaN for missing), oldest first: per member, `outputFrames` fields
-    /// in the same units.
-    public func forecast(_ frames: [[Float]]) throws -> [[[Float]]] {
+    /// Member `member`'s forecast of `leads` fields from `frames` (`inputFrames` fields of `ny * nx`
+    /// values in the archive's units, NaN missing, oldest first), on the same grid.
+    public func forecast(member: Int, frames: [[Float]], ny: Int, nx: Int, leads: Int) throws -> [[Float]] {
         let data = artifact.data
-        let plane = data.ny * data.nx
-        guard frames.count == data.inputFrames, frames.allSatisfy({ $0.count == plane }) else {
-            throw ForecastError.input(expected: "\(data.inputFrames) frames of \(data.ny) x \(data.nx) values",
+        let plane = ny * nx
+        guard frames.count == data.inputFrames, frames.allSatisfy({ $0.count == plane }), plane > 0 else {
+            throw ForecastError.input(expected: "\(data.inputFrames) frames of \(ny) x \(nx) values",
                                       found: "\(frames.count) of \(frames.map(\.count))")
         }
-        var inputs = frames.flatMap { $0 }
-        inputs.withUnsafeMutableBufferPointer { data.transforms.forward($0) }
-        let filled = MissingFill(value: data.missingInput).filled(inputs)
-        let x = Variable(try Tensor(shape: [1, data.inputFrames, 1, data.ny, data.nx], values: filled))
-        return try members.map { model in
-            var output = try Gradients.disabled { try model.forecastSequence(x) }.value.scalars
-            output.withUnsafeMutableBufferPointer { data.transforms.inverse($0) }
-            return (0..<data.outputFrames).map { Array(output[($0 * plane)..<(($0 + 1) * plane)]) }
+        guard members.indices.contains(member) else {
+            throw ForecastError.input(expected: "a member below \(members.count)", found: "member \(member)")
         }
+        let model = members[member]
+        let (py, px) = paddedSize(model, ny: ny, nx: nx)
+        let fill = MissingFill(value: data.missingInput)
+        // The newest `inputFrames` fields in model units, padded.
+        var window: [[Float]] = frames.map { frame in
+            var values = frame
+            values.withUnsafeMutableBufferPointer { data.transforms.forward($0) }
+            return padded(fill.filled(values), ny: ny, nx: nx, to: (py, px), with: data.missingInput)
+        }
+        var outputs: [[Float]] = []
+        while outputs.count < leads {
+            let x = Variable(try Tensor(shape: [1, data.inputFrames, 1, py, px], values: window.flatMap { $0 }))
+            let y = try Gradients.disabled { try model.forecastSequence(x) }.value.scalars
+            let produced = (0..<model.outputFrames).map { Array(y[($0 * py * px)..<(($0 + 1) * py * px)]) }
+            outputs += produced
+            window = Array((window + produced).suffix(data.inputFrames))
+        }
+        return outputs.prefix(leads).map { field in
+            var values = cropped(field, from: (py, px), to: (ny, nx))
+            values.withUnsafeMutableBufferPointer { data.transforms.inverseToPhysical($0) }
+            return values
+        }
+    }
+
+    /// Every member's forecast of the model's `T_out` fields on its patch grid, in physical units.
+    public func forecast(_ frames: [[Float]]) throws -> [[[Float]]] {
+        let data = artifact.data
+        return try members.indices.map { try forecast(member: $0, frames: frames, ny: data.ny, nx: data.nx, leads: data.outputFrames) }
+    }
+
+    /// The smallest grid at least `ny` x `nx` that `model` takes.
+    private func paddedSize(_ model: SequenceModel, ny: Int, nx: Int) -> (Int, Int) {
+        for extra in 0..<512 {
+            for dy in 0...extra where model.gridProblem(height: ny + dy, width: nx + extra - dy) == nil { return (ny + dy, nx + extra - dy) }
+        }
+        return (ny, nx)  // none found: the model's own error names the grid
+    }
+
+    private func padded(_ field: [Float], ny: Int, nx: Int, to size: (Int, Int), with value: Float) -> [Float] {
+        guard size != (ny, nx) else { return field }
+        var out = [Float](repeating: value, count: size.0 * size.1)
+        for y in 0..<ny { out.replaceSubrange((y * size.1)..<(y * size.1 + nx), with: field[(y * nx)..<((y + 1) * nx)]) }
+        return out
+    }
+
+    private func cropped(_ field: [Float], from size: (Int, Int), to target: (Int, Int)) -> [Float] {
+        guard size != target else { return field }
+        return (0..<target.0).flatMap { y in field[(y * size.1)..<(y * size.1 + target.1)] }
     }
 }

@@ -7,7 +7,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput (build with -c release).",
         discussion: helpExamples("nowcast bench train --model convlstm --size 128", "nowcast bench read /tmp/archive/synth_20240601_000000.nc"),
-        subcommands: [BenchRead.self, BenchStream.self, BenchTrain.self, BenchInfer.self, BenchConv.self])
+        subcommands: [BenchRead.self, BenchStream.self, BenchTrain.self, BenchInfer.self, BenchConv.self, BenchExtrapolation.self])
 }
 
 /// `nowcast bench read`: NetCDF read throughput of every frame, as `bench_nc.py` times the Python readers.

@@ -12,8 +12,8 @@ struct Nowcast: ParsableCommand {
         discussion: helpExamples("nowcast synth -o /tmp/archive --frames 144 --size 128,128",
                                  "nowcast convert --input /tmp/archive --t-in 4 --t-out 6 --patch-size 64 -o /tmp/store",
                                  "nowcast train --store /tmp/store -o /tmp/run --model convlstm --steps 500"),
-        version: "0.1.0",
-        subcommands: [Inspect.self, Synth.self, Convert.self, Stats.self, Train.self, Bench.self]
+        version: NowcastKitVersion.current,
+        subcommands: [Inspect.self, Synth.self, Convert.self, Stats.self, Train.self, Forecast.self, Bench.self]
     )
 
     /// Parses and runs; a failure of the work itself prints one line on stderr and exits 1.

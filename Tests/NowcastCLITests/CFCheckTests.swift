@@ -3,9 +3,10 @@ import NowcastTestSupport
 import XCTest
 
 /// What we write as CF-1.8 passes the CF checker (offline, with the tables of `../shared/cf`):
-/// synthetic archives with no error and no warning, training shards with no error and no warning.
+/// synthetic archives with no error and no warning, training shards with no error and no warning,
+/// forecast products with no error.
 final class CFCheckTests: XCTestCase {
-    private func cfchecks(_ path: String) throws -> (errors: Int, warnings: Int, report: String) {
+    static func cfchecks(_ path: String) throws -> (errors: Int, warnings: Int, report: String) {
         let tables = TestPaths.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/cf").path
         guard FileManager.default.fileExists(atPath: tables + "/cf-standard-name-table.xml") else {
             throw XCTSkip("the CF checker's tables are absent at \(tables)")
@@ -26,7 +27,7 @@ final class CFCheckTests: XCTestCase {
                                             "--test", "0", "-o", dir + "/store"])
         XCTAssertEqual(converted.status, 0, converted.error)
         for path in [dir + "/archive/synth_20240601_000000.nc", dir + "/store/train/shard-00000.nc"] {
-            let result = try cfchecks(path)
+            let result = try Self.cfchecks(path)
             XCTAssertEqual(result.errors, 0, "\(path):\n\(result.report.suffix(2000))")
             XCTAssertEqual(result.warnings, 0, "\(path):\n\(result.report.suffix(2000))")
         }

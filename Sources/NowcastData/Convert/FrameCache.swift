@@ -74,9 +74,9 @@ final class FrameCache {
 }
 
 /// Block-mean coarsening that ignores missing values (a block with no valid value stays missing).
-enum Coarsening {
+public enum Coarsening {
     /// Coarsens an `ny` x `nx` field by `factor`; rows and columns beyond a whole block are dropped.
-    static func blockMean(_ values: [Float], ny: Int, nx: Int, factor: Int) -> [Float] {
+    public static func blockMean(_ values: [Float], ny: Int, nx: Int, factor: Int) -> [Float] {
         guard factor > 1 else { return values }
         let (cy, cx) = (ny / factor, nx / factor)
         var output = [Float](repeating: .nan, count: cy * cx)

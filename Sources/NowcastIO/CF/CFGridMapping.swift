@@ -62,3 +62,59 @@ enum CFGridMapping {
         return parts.joined(separator: " ")
     }
 }
+
+extension CFGridMapping {
+    /// A CF grid mapping for a PROJ definition (ODIM's `where/projdef`), for the projections radar
+    /// composites use; nil for others. The definition itself is kept in `proj4_params`.
+    static func mapping(fromProj definition: String) -> GridMapping? {
+        var p: [String: String] = [:]
+        for part in definition.split(separator: " ") where part.hasPrefix("+") {
+            let pair = part.dropFirst().split(separator: "=", maxSplits: 1)
+            p[String(pair[0])] = pair.count > 1 ? String(pair[1]) : ""
+        }
+        func number(_ key: String, _ fallback: Double? = nil) -> Double? { p[key].flatMap(Double.init) ?? fallback }
+        var entries: [(name: String, value: AttributeValue)]
+        switch p["proj"] {
+        case "laea":
+            entries = [("grid_mapping_name", .text("lambert_azimuthal_equal_area")),
+                       ("latitude_of_projection_origin", .double(number("lat_0", 0)!)),
+                       ("longitude_of_projection_origin", .double(number("lon_0", 0)!))]
+        case "aea", "lcc":
+            let parallels = [number("lat_1"), number("lat_2")].compactMap { $0 }
+            entries = [("grid_mapping_name", .text(p["proj"] == "aea" ? "albers_conical_equal_area" : "lambert_conformal_conic")),
+                       ("standard_parallel", .numbers(.float64, parallels.isEmpty ? [0] : parallels)),
+                       ("latitude_of_projection_origin", .double(number("lat_0", 0)!)),
+                       ("longitude_of_central_meridian", .double(number("lon_0", 0)!))]
+        case "stere":
+            let lat0 = number("lat_0", 90)!
+            entries = abs(abs(lat0) - 90) < 1e-9
+                ? [("grid_mapping_name", .text("polar_stereographic")), ("latitude_of_projection_origin", .double(lat0)),
+                   ("straight_vertical_longitude_from_pole", .double(number("lon_0", 0)!))]
+                    + (number("lat_ts").map { [("standard_parallel", AttributeValue.double($0))] } ?? [("scale_factor_at_projection_origin", .double(number("k_0", number("k", 1))!))])
+                : [("grid_mapping_name", .text("stereographic")), ("latitude_of_projection_origin", .double(lat0)),
+                   ("longitude_of_projection_origin", .double(number("lon_0", 0)!)),
+                   ("scale_factor_at_projection_origin", .double(number("k_0", number("k", 1))!))]
+        case "tmerc":
+            entries = [("grid_mapping_name", .text("transverse_mercator")),
+                       ("latitude_of_projection_origin", .double(number("lat_0", 0)!)),
+                       ("longitude_of_central_meridian", .double(number("lon_0", 0)!)),
+                       ("scale_factor_at_central_meridian", .double(number("k_0", number("k", 1))!))]
+        default:
+            return nil
+        }
+        entries += [("false_easting", .double(number("x_0", 0)!)), ("false_northing", .double(number("y_0", 0)!))]
+        if let a = number("a") {
+            entries.append(("semi_major_axis", .double(a)))
+            if let b = number("b") { entries.append(("semi_minor_axis", .double(b))) }
+            else if let rf = number("rf") { entries.append(("inverse_flattening", .double(rf))) }
+        } else if let r = number("R") {
+            entries.append(("earth_radius", .double(r)))
+        } else if p["ellps"] == "WGS84" || p["datum"] == "WGS84" || p["ellps"] == nil {
+            entries += [("semi_major_axis", .double(6_378_137)), ("inverse_flattening", .double(298.257223563))]
+        } else {
+            return nil
+        }
+        entries.append(("proj4_params", .text(definition)))
+        return GridMapping(variableName: "crs", attributes: Attributes(entries))
+    }
+}

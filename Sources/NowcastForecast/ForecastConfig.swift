@@ -1,0 +1,132 @@
+import Foundation
+import NowcastData
+import NowcastIO
+
+/// Everything `nowcast forecast` is told, as a YAML/JSON config file or flags (same keys; a flag
+/// overrides the file). Field-reading keys (`variable`, `quantity`, `time_attribute`, ...) sit at the
+/// top level, as in a convert config.
+public struct ForecastConfig: Codable, Sendable {
+    /// `persistence`, `extrapolation`, or the path of a training run or model folder.
+    public var model = "extrapolation"
+    /// Files, folders or glob patterns of the archive the forecast starts from.
+    public var inputs: [String] = []
+    public var field = FieldReadOptions()
+    /// The time of the latest observation used, ISO 8601, or `latest`.
+    public var time = "latest"
+    public var leadtimes = 12
+    /// Ensemble members; `member` alone computes one of them.
+    public var members = 1
+    public var member: Int?
+    public var seed: UInt64 = 0
+    /// Extrapolation: the working space (convert's transforms, in order; `none` for physical units)
+    /// and the frames the motion is estimated from.
+    public var transforms: [String] = ["dbr:0.1:-15"]
+    public var motionFrames = 3
+    /// Extrapolation: what rain comes from outside the grid (`missing` as pySTEPS, or `zero`).
+    public var outside = ExtrapolationNowcast.Outside.missing
+    /// Exceedance thresholds, in the product's units.
+    public var thresholds: [Float] = [0.5, 1, 5, 10]
+    public var institution = "unknown"
+    public var title: String?
+    public var deflateLevel = 4
+    /// The product file.
+    public var output = ""
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case model, inputs, time, leadtimes, members, member, seed, transforms, outside, thresholds, institution, title, output
+        case motionFrames = "motion_frames", deflateLevel = "deflate_level"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = ForecastConfig()
+        model = try c.decodeIfPresent(String.self, forKey: .model) ?? d.model
+        inputs = try c.decodeIfPresent([String].self, forKey: .inputs) ?? d.inputs
+        field = try FieldReadOptions(from: decoder)
+        time = try c.decodeIfPresent(String.self, forKey: .time) ?? d.time
+        leadtimes = try c.decodeIfPresent(Int.self, forKey: .leadtimes) ?? d.leadtimes
+        members = try c.decodeIfPresent(Int.self, forKey: .members) ?? d.members
+        member = try c.decodeIfPresent(Int.self, forKey: .member)
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+        transforms = try c.decodeIfPresent([String].self, forKey: .transforms) ?? d.transforms
+        motionFrames = try c.decodeIfPresent(Int.self, forKey: .motionFrames) ?? d.motionFrames
+        outside = try c.decodeIfPresent(ExtrapolationNowcast.Outside.self, forKey: .outside) ?? d.outside
+        thresholds = try c.decodeIfPresent([Float].self, forKey: .thresholds) ?? d.thresholds
+        institution = try c.decodeIfPresent(String.self, forKey: .institution) ?? d.institution
+        title = try c.decodeIfPresent(String.self, forKey: .title)
+        deflateLevel = try c.decodeIfPresent(Int.self, forKey: .deflateLevel) ?? d.deflateLevel
+        output = try c.decodeIfPresent(String.self, forKey: .output) ?? d.output
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(model, forKey: .model)
+        try c.encode(inputs, forKey: .inputs)
+        try field.encode(to: encoder)
+        try c.encode(time, forKey: .time)
+        try c.encode(leadtimes, forKey: .leadtimes)
+        try c.encode(members, forKey: .members)
+        try c.encodeIfPresent(member, forKey: .member)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(transforms, forKey: .transforms)
+        try c.encode(motionFrames, forKey: .motionFrames)
+        try c.encode(outside, forKey: .outside)
+        try c.encode(thresholds, forKey: .thresholds)
+        try c.encode(institution, forKey: .institution)
+        try c.encodeIfPresent(title, forKey: .title)
+        try c.encode(deflateLevel, forKey: .deflateLevel)
+        try c.encode(output, forKey: .output)
+    }
+
+    static let knownKeys: [String: Set<String>] = [
+        "": Set(CodingKeys.allCases.map(\.rawValue)).union(FieldReadOptions.CodingKeys.allCases.map(\.rawValue)),
+    ]
+
+    /// Loads a YAML or JSON config file.
+    public static func load(path: String) throws -> ForecastConfig {
+        try ConfigFile.load(ForecastConfig.self, path: path, knownKeys: knownKeys)
+    }
+
+    /// Parses YAML or JSON text; `source` names it in errors.
+    public static func parse(_ text: String, source: String) throws -> ForecastConfig {
+        try ConfigFile.decode(ForecastConfig.self, from: text, source: source, knownKeys: knownKeys)
+    }
+
+    /// Checks every value; errors name the key.
+    public func validate() throws {
+        func require(_ ok: Bool, _ key: String, _ expected: String, _ found: Any) throws {
+            if !ok { throw ForecastError.setting(key: key, expected: expected, found: "\(found)") }
+        }
+        try require(!inputs.isEmpty, "inputs", "at least one file, folder or pattern", "none")
+        try require(!output.isEmpty, "output", "the path of the product file (.nc)", "nothing")
+        try require(leadtimes >= 1 && leadtimes <= 10_000, "leadtimes", "1 to 10000", leadtimes)
+        try require(members >= 1 && members <= 10_000, "members", "1 to 10000", members)
+        if let member { try require(member >= 0 && member < members, "member", "0 to \(members - 1) (members \(members))", member) }
+        try require(motionFrames >= 2, "motion_frames", "at least 2", motionFrames)
+        try require(thresholds.allSatisfy(\.isFinite), "thresholds", "finite numbers", thresholds)
+        try require((1...9).contains(deflateLevel), "deflate_level", "1 to 9", deflateLevel)
+        _ = try transformChain()
+        if !["persistence", "extrapolation"].contains(model) {
+            try require(FileManager.default.fileExists(atPath: model), "model", "persistence, extrapolation or a run or model folder", "'\(model)' (no such folder)")
+        }
+    }
+
+    /// The extrapolation's transform chain (`none`: physical units).
+    public func transformChain() throws -> TransformChain {
+        if transforms == ["none"] { return TransformChain() }
+        do { return TransformChain(try transforms.map { try Transform(parsing: $0) }) } catch {
+            throw ForecastError.setting(key: "transforms", expected: "convert's transforms (rate:MIN, dbr:T:ZERO, ...) or none", found: "\(transforms): \(error)")
+        }
+    }
+
+    /// The time asked for, nil for the latest.
+    public func referenceTime() throws -> Date? {
+        guard time != "latest" else { return nil }
+        guard let date = UTCTime.parse(time) else {
+            throw ForecastError.setting(key: "time", expected: "latest or an ISO 8601 time such as 2020-10-31T06:00:00Z", found: time)
+        }
+        return date
+    }
+}

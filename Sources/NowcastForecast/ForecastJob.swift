@@ -1,0 +1,168 @@
+import Foundation
+import NowcastCore
+import NowcastData
+import NowcastIO
+import NowcastModels
+import NowcastPhysics
+
+/// `nowcast forecast` as a library call: reads the latest observations, makes the ensemble with the
+/// chosen method member by member, and writes the CF product (`CFProductWriter`) atomically.
+public final class ForecastJob {
+    public let config: ForecastConfig
+    /// Called after each member with (done, total).
+    public var progress: (Int, Int) -> Void = { _, _ in }
+    /// Warnings and notes, one line each.
+    public var log: (String) -> Void = { _ in }
+
+    public init(config: ForecastConfig) { self.config = config }
+
+    /// What was written.
+    public struct Summary: Sendable {
+        public var path: String
+        public var method: String
+        public var referenceTime: Date
+        public var inputTimes: [Date]
+        public var members: [Int]
+        public var leadtimes: Int
+        public var grid: String
+        /// Mean and largest motion in pixels per step (extrapolation only).
+        public var motionSpeed: (mean: Double, max: Double)?
+    }
+
+    public func run() throws -> Summary {
+        try config.validate()
+        let files = try ArchiveListing.files(config.inputs)
+        let series = try FrameSeries(files: files, options: config.field)
+        for line in series.report.warningLines { log(line) }
+        let time = try config.referenceTime()
+
+        let method: NowcastMethod
+        let inputs: ForecastInputs
+        var grid = series.grid
+        var units: String
+        var motion: MotionField?
+        switch config.model {
+        case "persistence":
+            inputs = try ForecastInputs(series: series, count: 1, time: time)
+            let chain = try physicalChain()
+            method = PersistenceNowcast(last: transformed(inputs.frames[0].values, chain))
+            units = chain.physicalUnits(source: inputs.frames[0].units)
+        case "extrapolation":
+            inputs = try ForecastInputs(series: series, count: config.motionFrames, time: time)
+            let chain = try config.transformChain()
+            let extrapolation = try ExtrapolationNowcast(
+                frames: inputs.frames.map(\.values), ny: grid.ny, nx: grid.nx, transforms: chain, outside: config.outside,
+                members: config.members, seed: config.seed, kilometresPerPixel: kilometres(grid.dx, grid.xyUnits) ?? 1, stepSeconds: series.step)
+            method = extrapolation
+            motion = extrapolation.motion
+            units = chain.physicalUnits(source: inputs.frames[0].units)
+        default:
+            let forecaster = try EnsembleForecaster(modelFolder: config.model)
+            let contract = forecaster.artifact.data
+            try checkArchive(series, against: contract)
+            inputs = try ForecastInputs(series: series, count: contract.inputFrames, time: time)
+            let factor = contract.coarsen
+            let (ny, nx) = (grid.ny / factor, grid.nx / factor)
+            grid = coarsened(grid, by: factor)
+            method = ModelNowcast(forecaster: forecaster, folder: config.model,
+                                  frames: inputs.frames.map { Coarsening.blockMean($0.values, ny: series.grid.ny, nx: series.grid.nx, factor: factor) },
+                                  ny: ny, nx: nx)
+            units = contract.transforms.physicalUnits(source: contract.units)
+        }
+        if let limit = method.memberLimit, config.members > limit {
+            throw ForecastError.setting(key: "members", expected: "at most \(limit) for \(method.name)", found: "\(config.members)")
+        }
+
+        let realizations = config.member.map { [$0] } ?? Array(0..<config.members)
+        let source = inputs.frames[0]
+        let quantity = CFQuantity.forField(units: units, quantity: source.quantity)
+        let layout = ForecastProductLayout(
+            grid: grid, quantity: quantity, referenceTime: inputs.referenceTime, stepSeconds: series.step > 0 ? series.step : 300,
+            leadTimes: config.leadtimes, realizations: realizations, thresholds: config.thresholds, inputTimes: inputs.frames.map(\.validTime),
+            motion: motion != nil, globals: globals(method: method, inputs: inputs), deflateLevel: config.deflateLevel)
+        let writer = try CFProductWriter(path: config.output, layout: layout)
+        do {
+            progress(0, realizations.count)
+            for (k, member) in realizations.enumerated() {
+                try method.forecast(member: member, leads: config.leadtimes) { lead, field in
+                    try writer.write(member: k, lead: lead, field: field)
+                }
+                progress(k + 1, realizations.count)
+            }
+            if let motion {
+                // Pixels per step to metres per second.
+                // Pixels per step to metres per second along the coordinates (rows often run southwards).
+                let metres = (kilometres(grid.dx, grid.xyUnits) ?? 0) * 1000, perSecond = Float(metres / max(series.step, 1))
+                let (sx, sy): (Float, Float) = (grid.x.count > 1 && grid.x[1] < grid.x[0] ? -1 : 1, grid.y.count > 1 && grid.y[1] < grid.y[0] ? -1 : 1)
+                try writer.writeMotion(u: motion.u.map { $0 * perSecond * sx }, v: motion.v.map { $0 * perSecond * sy })
+            }
+            try writer.finish()
+        } catch {
+            writer.cancel()
+            throw error
+        }
+        return Summary(path: config.output, method: method.name, referenceTime: inputs.referenceTime, inputTimes: inputs.frames.map(\.validTime),
+                       members: realizations, leadtimes: config.leadtimes, grid: grid.summary, motionSpeed: motion?.speed)
+    }
+
+    /// Persistence keeps only the unit conversions of the transforms (e.g. accumulations to rates).
+    private func physicalChain() throws -> TransformChain {
+        let chain = try config.transformChain()
+        return TransformChain(Array(chain.steps.prefix(chain.physicalSteps)))
+    }
+
+    private func transformed(_ values: [Float], _ chain: TransformChain) -> [Float] {
+        var out = values
+        out.withUnsafeMutableBufferPointer { chain.forward($0) }
+        return out
+    }
+
+    /// A grid step in kilometres, nil for index grids and degrees.
+    private func kilometres(_ step: Double, _ units: String) -> Double? {
+        switch units {
+        case "km": return step
+        case "m": return step / 1000
+        default: return nil
+        }
+    }
+
+    /// The model's archive grid and time step must be this archive's; both are named otherwise.
+    private func checkArchive(_ series: FrameSeries, against contract: EnsembleArtifact.DataContract) throws {
+        let (g, c) = (series.grid, contract.grid)
+        let sameSize = g.ny == c.ny && g.nx == c.nx
+        let sameSpacing = abs(g.dx - c.dx) <= 1e-3 * max(abs(c.dx), 1e-12) && abs(g.dy - c.dy) <= 1e-3 * max(abs(c.dy), 1e-12) && g.xyUnits == c.xyUnits
+        guard sameSize, sameSpacing else {
+            throw ForecastError.archive(detail: "the archive's grid \(g.ny) x \(g.nx), cells \(g.dx) x \(g.dy) \(g.xyUnits) (\(series.entries[0].path)) "
+                + "is not the model's \(c.ny) x \(c.nx), cells \(c.dx) x \(c.dy) \(c.xyUnits) (\(config.model))")
+        }
+        if series.step > 0, abs(series.step - contract.stepSeconds) > 0.5 {
+            throw ForecastError.archive(detail: "the archive's frames are \(Int(series.step)) s apart, the model was trained on \(Int(contract.stepSeconds)) s (\(config.model))")
+        }
+    }
+
+    /// The grid of block means: cell centres are the blocks' centres.
+    private func coarsened(_ grid: Grid, by factor: Int) -> Grid {
+        guard factor > 1 else { return grid }
+        func centres(_ values: [Double]) -> [Double] {
+            (0..<(values.count / factor)).map { b in values[(b * factor)..<((b + 1) * factor)].reduce(0, +) / Double(factor) }
+        }
+        var result = grid
+        result.x = centres(grid.x)
+        result.y = centres(grid.y)
+        result.nx = result.x.count
+        result.ny = result.y.count
+        return result
+    }
+
+    private func globals(method: NowcastMethod, inputs: ForecastInputs) -> Attributes {
+        let version = NowcastKitVersion.current
+        let created = UTCTime.iso8601(Date())
+        return Attributes([
+            ("title", .text(config.title ?? "\(config.members == 1 ? "" : "\(config.members)-member ensemble ")nowcast by \(method.name)")),
+            ("institution", .text(config.institution)),
+            ("source", .text("NowcastKit \(version); model: \(method.name); seed \(config.seed)")),
+            ("history", .text("\(created) nowcast forecast from \(inputs.frames.count) frames ending \(UTCTime.iso8601(inputs.referenceTime))")),
+            ("input_files", .text(inputs.frames.map(\.sourcePath).joined(separator: " "))),
+        ])
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import NowcastCore
+import NowcastData
+import NowcastForecast
+import NowcastIO
+import NowcastModels
+import NowcastTestSupport
+import NowcastTrain
+import XCTest
+
+/// A generated archive of 50 x 50 cells every 10 minutes (50 is no multiple of a U-Net's 4), and a
+/// small U-Net trained on 24 x 24 patches of it, shared by the tests of this file.
+private let shared: Result<(archive: String, run: String), Error> = Result {
+    let store = try SyntheticData.store("forecast", size: 50, frames: 40, seed: 7,
+                                        window: WindowSpec(inputs: 3, targets: 2, stride: 1, patchSize: 24, patchStride: 24),
+                                        split: SplitSpec(blockHours: 2, validation: 0.3, test: 0.0, seed: 2), shardSize: 16,
+                                        filters: WindowFilters(maxMissingFraction: 0.05, minWetFraction: 0.0, wetThreshold: 0.1))
+    var config = TrainConfig()
+    config.store = store
+    config.output = (store as NSString).deletingLastPathComponent + "/run"
+    config.model = ModelSpec(type: .unet, base: 4, depth: 2)
+    config.members = 2
+    config.batchSize = 4
+    config.shuffleBuffer = 8
+    config.steps = 2
+    config.validation.every = 2
+    config.checkpoint.every = 2
+    _ = try TrainingRun(config: config).run(resume: false)
+    return ((store as NSString).deletingLastPathComponent + "/archive", config.output)
+}
+
+final class ForecastJobTests: XCTestCase {
+    private func config(_ model: String, output: String) throws -> ForecastConfig {
+        var c = ForecastConfig()
+        c.model = model
+        c.inputs = [try shared.get().archive]
+        c.output = output
+        c.leadtimes = 4
+        return c
+    }
+
+    private func values(_ path: String, _ name: String = "rainfall_rate") throws -> [Double] {  // the synthetic archive says rainfall_rate
+        try NetCDFFile(path: path).variable(name).readAllDoubles()
+    }
+
+    func testAnExtrapolationEnsembleMemberComputedAloneIsBitIdentical() throws {
+        let folder = try temporaryFolder(self)
+        var c = try config("extrapolation", output: folder + "/ensemble.nc")
+        c.members = 3
+        c.seed = 11
+        let summary = try ForecastJob(config: c).run()
+        XCTAssertEqual(summary.members, [0, 1, 2])
+        XCTAssertNotNil(summary.motionSpeed)
+        let ensemble = try values(c.output)
+        let plane = 50 * 50, perMember = c.leadtimes * plane
+        XCTAssertEqual(ensemble.count, 3 * perMember)
+        XCTAssertNotEqual(Array(ensemble[0..<perMember]), Array(ensemble[perMember..<(2 * perMember)]), "perturbed members differ")
+        c.member = 1
+        c.output = folder + "/member-1.nc"
+        _ = try ForecastJob(config: c).run()
+        let alone = try values(c.output)
+        XCTAssertEqual(alone.count, perMember)
+        XCTAssertTrue(zip(alone, ensemble[perMember..<(2 * perMember)]).allSatisfy { $0.bitPattern == $1.bitPattern }, "bit for bit")
+        XCTAssertEqual(try values(c.output, "realization"), [1])
+        XCTAssertEqual(try NetCDFFile(path: c.output).variable("motion_x").attributes["units"]?.stringValue, "m s-1")
+    }
+
+    func testPersistenceHoldsTheLastObservation() throws {
+        let folder = try temporaryFolder(self)
+        let c = try config("persistence", output: folder + "/persistence.nc")
+        let summary = try ForecastJob(config: c).run()
+        let series = try FrameSeries(files: try ArchiveListing.files(c.inputs))
+        let last = try series.frame(series.count - 1)
+        XCTAssertEqual(summary.referenceTime, last.validTime)
+        let product = try values(c.output)
+        for lead in 0..<c.leadtimes {
+            for i in stride(from: 0, to: 2500, by: 97) {
+                let (a, b) = (product[lead * 2500 + i], Double(last.values[i]))
+                XCTAssertTrue(a == b || (a.isNaN && b.isNaN), "lead \(lead) pixel \(i): \(a) vs \(b)")
+            }
+        }
+    }
+
+    func testAModelRunForecastsTheWholeDomainPastItsOutputFrames() throws {
+        let folder = try temporaryFolder(self)
+        var c = try config(try shared.get().run, output: folder + "/unet.nc")
+        c.members = 2
+        c.leadtimes = 5  // the model makes 2 frames a call: 2 + 2 + 1 fed back
+        let summary = try ForecastJob(config: c).run()
+        XCTAssertEqual(summary.inputTimes.count, 3)
+        let product = try values(c.output)
+        XCTAssertEqual(product.count, 2 * 5 * 50 * 50, "the whole 50 x 50 domain, padded to 52 x 52 inside and cut back")
+        XCTAssertTrue(product.allSatisfy { $0.isFinite && $0 >= 0 }, "rates, no missing value: missing inputs are filled")
+        XCTAssertNotEqual(Array(product[0..<2500]), Array(product[(5 * 2500)..<(6 * 2500)]), "deep-ensemble members differ")
+        // The first two leads of one call agree with the forecaster on the same frames.
+        let forecaster = try EnsembleForecaster(modelFolder: c.model)
+        let series = try FrameSeries(files: try ArchiveListing.files(c.inputs))
+        let frames = try ((series.count - 3)..<series.count).map { try series.frame($0).values }
+        let direct = try forecaster.forecast(member: 1, frames: frames, ny: 50, nx: 50, leads: 2)
+        XCTAssertEqual(direct[1].map(Double.init), Array(product[(6 * 2500)..<(7 * 2500)]))
+    }
+
+    func testBadInputsAreOneLineAndLeaveNoProduct() throws {
+        let folder = try temporaryFolder(self)
+        let output = folder + "/out.nc"
+        func job(_ change: (inout ForecastConfig) -> Void) throws -> ForecastJob {
+            var c = try config("extrapolation", output: output)
+            change(&c)
+            return ForecastJob(config: c)
+        }
+        assertFails(try job { $0.time = "2024-06-02T00:00:00Z" }.run(), mentions: ["no frame valid at 2024-06-02T00:00:00Z"])
+        assertFails(try job { $0.time = "2024-06-01T00:10:00Z" }.run(), mentions: ["3 consecutive frames", "starts at 2024-06-01T00:00:00Z"])
+        assertFails(try job { $0.time = "yesterday" }.run(), mentions: ["'time'", "ISO 8601"])
+        assertFails(try job { $0.members = 0 }.run(), mentions: ["'members'", "1 to 10000", "0"])
+        assertFails(try job { $0.member = 3; $0.members = 2 }.run(), mentions: ["'member'", "0 to 1"])
+        assertFails(try job { $0.model = "persistence"; $0.members = 2 }.run(), mentions: ["'members'", "at most 1", "persistence"])
+        assertFails(try job { $0.model = folder + "/no-such-run" }.run(), mentions: ["'model'", "no such folder"])
+        assertFails(try job { $0.model = folder }.run(), mentions: ["not a trained model"])
+        assertFails(try job { $0.transforms = ["dbr:0.1:-15", "zscore"] }.run(), mentions: ["transforms", "zscore"])
+        assertFails(try job { $0.output = folder + "/missing-folder/out.nc" }.run(), mentions: ["missing-folder"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), [], "nothing written")
+    }
+
+    func testAGapAmongTheInputFramesNamesTheMissingTime() throws {
+        let folder = try temporaryFolder(self)
+        let files = try ArchiveListing.files([try shared.get().archive])
+        var c = try config("extrapolation", output: folder + "/out.nc")
+        c.inputs = Array(files.prefix(6)) + Array(files[7..<10])  // 01:00 left out
+        c.time = "2024-06-01T01:20:00Z"
+        assertFails(try ForecastJob(config: c).run(), mentions: ["2024-06-01T01:00:00Z", "is missing"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: c.output))
+    }
+
+    func testAnArchiveOnAnotherGridThanTheModelsIsNamed() throws {
+        let folder = try temporaryFolder(self)
+        try SyntheticData.archive(folder + "/other", frames: 4, size: 48)
+        var c = try config(try shared.get().run, output: folder + "/out.nc")
+        c.inputs = [folder + "/other"]
+        assertFails(try ForecastJob(config: c).run(), mentions: ["48 x 48", "50 x 50", folder + "/other"])
+    }
+
+    func testNaNOnlyInputsAreRefused() throws {
+        let folder = try temporaryFolder(self)
+        let files = try ArchiveListing.files([try shared.get().archive])
+        let frame = try openFieldFile(files[0]).readFrame(0)
+        for k in 0..<3 {
+            try CFRainRateWriter.write([Float](repeating: .nan, count: 2500), grid: frame.grid, time: frame.validTime.addingTimeInterval(Double(k) * 600),
+                                       to: folder + "/empty-\(k).nc", step: 0.01, deflateLevel: 1, longName: "rain", globals: Attributes())
+        }
+        var c = try config("extrapolation", output: folder + "/out.nc")
+        c.inputs = [folder]
+        assertFails(try ForecastJob(config: c).run(), mentions: ["every value", "missing"])
+    }
+}
