@@ -25,8 +25,10 @@ public struct EnsembleForecaster {
     }
 
     /// Member `member`'s forecast of `leads` fields from `frames` (`inputFrames` fields of `ny * nx`
-    /// values in the archive's units, NaN missing, oldest first), on the same grid.
-    public func forecast(member: Int, frames: [[Float]], ny: Int, nx: Int, leads: Int) throws -> [[Float]] {
+    /// values in the archive's units, NaN missing, oldest first), on the same grid. A
+    /// `perturbation` (`ny * nx` values in model units) is added to every input frame where it is
+    /// wet (above the no-rain fill), so dry areas stay dry.
+    public func forecast(member: Int, frames: [[Float]], ny: Int, nx: Int, leads: Int, perturbation: [Float]? = nil) throws -> [[Float]] {
         let data = artifact.data
         let plane = ny * nx
         guard frames.count == data.inputFrames, frames.allSatisfy({ $0.count == plane }), plane > 0 else {
@@ -40,9 +42,15 @@ public struct EnsembleForecaster {
         let (py, px) = paddedSize(model, ny: ny, nx: nx)
         let fill = MissingFill(value: data.missingInput)
         // The newest `inputFrames` fields in model units, padded.
+        if let perturbation, perturbation.count != plane {
+            throw ForecastError.input(expected: "a perturbation of \(ny) x \(nx) values", found: "\(perturbation.count)")
+        }
         var window: [[Float]] = frames.map { frame in
             var values = frame
             values.withUnsafeMutableBufferPointer { data.transforms.forward($0) }
+            if let perturbation {
+                for i in values.indices where values[i] > fill.value { values[i] += perturbation[i] }
+            }
             return padded(fill.filled(values), ny: ny, nx: nx, to: (py, px), with: data.missingInput)
         }
         var outputs: [[Float]] = []

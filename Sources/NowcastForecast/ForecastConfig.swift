@@ -24,6 +24,10 @@ public struct ForecastConfig: Codable, Sendable {
     public var motionFrames = 3
     /// Extrapolation: what rain comes from outside the grid (`missing` as pySTEPS, or `zero`).
     public var outside = ExtrapolationNowcast.Outside.missing
+    /// Model runs: `deep` (the run's trained members) or `noise` (input perturbations, any number
+    /// of members) and the noise's size relative to the latest frame's spread in model units.
+    public var ensemble = ModelNowcast.Ensemble.deep
+    public var noiseScale: Float = 0.2
     /// Exceedance thresholds, in the product's units.
     public var thresholds: [Float] = [0.5, 1, 5, 10]
     public var institution = "unknown"
@@ -35,8 +39,8 @@ public struct ForecastConfig: Codable, Sendable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case model, inputs, time, leadtimes, members, member, seed, transforms, outside, thresholds, institution, title, output
-        case motionFrames = "motion_frames", deflateLevel = "deflate_level"
+        case model, inputs, time, leadtimes, members, member, seed, transforms, outside, ensemble, thresholds, institution, title, output
+        case motionFrames = "motion_frames", deflateLevel = "deflate_level", noiseScale = "noise_scale"
     }
 
     public init(from decoder: Decoder) throws {
@@ -53,6 +57,8 @@ public struct ForecastConfig: Codable, Sendable {
         transforms = try c.decodeIfPresent([String].self, forKey: .transforms) ?? d.transforms
         motionFrames = try c.decodeIfPresent(Int.self, forKey: .motionFrames) ?? d.motionFrames
         outside = try c.decodeIfPresent(ExtrapolationNowcast.Outside.self, forKey: .outside) ?? d.outside
+        ensemble = try c.decodeIfPresent(ModelNowcast.Ensemble.self, forKey: .ensemble) ?? d.ensemble
+        noiseScale = try c.decodeIfPresent(Float.self, forKey: .noiseScale) ?? d.noiseScale
         thresholds = try c.decodeIfPresent([Float].self, forKey: .thresholds) ?? d.thresholds
         institution = try c.decodeIfPresent(String.self, forKey: .institution) ?? d.institution
         title = try c.decodeIfPresent(String.self, forKey: .title)
@@ -73,6 +79,8 @@ public struct ForecastConfig: Codable, Sendable {
         try c.encode(transforms, forKey: .transforms)
         try c.encode(motionFrames, forKey: .motionFrames)
         try c.encode(outside, forKey: .outside)
+        try c.encode(ensemble, forKey: .ensemble)
+        try c.encode(noiseScale, forKey: .noiseScale)
         try c.encode(thresholds, forKey: .thresholds)
         try c.encode(institution, forKey: .institution)
         try c.encodeIfPresent(title, forKey: .title)
@@ -106,9 +114,12 @@ public struct ForecastConfig: Codable, Sendable {
         if let member { try require(member >= 0 && member < members, "member", "0 to \(members - 1) (members \(members))", member) }
         try require(motionFrames >= 2, "motion_frames", "at least 2", motionFrames)
         try require(thresholds.allSatisfy(\.isFinite), "thresholds", "finite numbers", thresholds)
+        try require(noiseScale.isFinite && noiseScale > 0 && noiseScale <= 10, "noise_scale", "a number above 0 and at most 10", noiseScale)
         try require((1...9).contains(deflateLevel), "deflate_level", "1 to 9", deflateLevel)
         _ = try transformChain()
-        if !["persistence", "extrapolation"].contains(model) {
+        if ["persistence", "extrapolation"].contains(model) {
+            try require(ensemble == .deep, "ensemble", "deep (the default) for \(model); noise ensembles perturb a trained run's inputs", ensemble.rawValue)
+        } else {
             try require(FileManager.default.fileExists(atPath: model), "model", "persistence, extrapolation or a run or model folder", "'\(model)' (no such folder)")
         }
     }

@@ -64,9 +64,9 @@ public final class ForecastJob {
             let factor = contract.coarsen
             let (ny, nx) = (grid.ny / factor, grid.nx / factor)
             grid = coarsened(grid, by: factor)
-            method = ModelNowcast(forecaster: forecaster, folder: config.model,
-                                  frames: inputs.frames.map { Coarsening.blockMean($0.values, ny: series.grid.ny, nx: series.grid.nx, factor: factor) },
-                                  ny: ny, nx: nx)
+            method = try ModelNowcast(forecaster: forecaster, folder: config.model,
+                                      frames: inputs.frames.map { Coarsening.blockMean($0.values, ny: series.grid.ny, nx: series.grid.nx, factor: factor) },
+                                      ny: ny, nx: nx, ensemble: config.ensemble, noiseScale: config.noiseScale, seed: config.seed)
             units = contract.transforms.physicalUnits(source: contract.units)
         }
         if let limit = method.memberLimit, config.members > limit {

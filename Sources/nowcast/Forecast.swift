@@ -10,7 +10,8 @@ struct Forecast: ParsableCommand {
         discussion: helpExamples(
             "nowcast forecast --model extrapolation --input /data/radar/today --time latest --leadtimes 12 -o nowcast.nc",
             "nowcast forecast --model extrapolation --input /data/bom --transform rate:10 --transform dbr:0.1:-15 --time 2020-10-31T06:00:00Z --members 20 -o ensemble.nc",
-            "nowcast forecast --model /data/runs/convlstm --input /data/radar/today --members 4 --leadtimes 12 -o convlstm.nc"))
+            "nowcast forecast --model /data/runs/convlstm --input /data/radar/today --members 4 --leadtimes 12 -o convlstm.nc",
+            "nowcast forecast --model /data/runs/convlstm --input /data/radar/today --ensemble noise --members 20 --seed 7 -o convlstm-noise.nc"))
 
     @Option(help: "YAML or JSON config file; flags override its keys.")
     var config: String?
@@ -47,6 +48,12 @@ struct Forecast: ParsableCommand {
     @Option(help: "Rain coming from outside the grid: missing (NaN, as pySTEPS) or zero: outside.")
     var outside: String?
 
+    @Option(help: "A run's members: deep (its trained members) or noise (inputs perturbed by noise with the observed spectrum; any number): ensemble.")
+    var ensemble: String?
+
+    @Option(help: "Noise ensembles: the noise's standard deviation relative to the latest frame's wet values in model units (default 0.2): noise_scale.")
+    var noiseScale: Float?
+
     @Option(help: "Exceedance thresholds in the product's units, comma-separated (default 0.5,1,5,10): thresholds.")
     var thresholds: String?
 
@@ -78,6 +85,11 @@ struct Forecast: ParsableCommand {
             guard let value = ExtrapolationNowcast.Outside(rawValue: outside) else { throw ValidationError("--outside '\(outside)': expected missing or zero") }
             c.outside = value
         }
+        if let ensemble {
+            guard let value = ModelNowcast.Ensemble(rawValue: ensemble) else { throw ValidationError("--ensemble '\(ensemble)': expected deep or noise") }
+            c.ensemble = value
+        }
+        if let noiseScale { c.noiseScale = noiseScale }
         if let thresholds {
             let values = thresholds.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
             guard !values.isEmpty, values.allSatisfy({ $0?.isFinite == true }) else {

@@ -100,6 +100,29 @@ final class ForecastJobTests: XCTestCase {
         XCTAssertEqual(direct[1].map(Double.init), Array(product[(6 * 2500)..<(7 * 2500)]))
     }
 
+    func testANoiseEnsembleOfARunMakesAnyNumberOfReproducibleMembers() throws {
+        let folder = try temporaryFolder(self)
+        var c = try config(try shared.get().run, output: folder + "/noise.nc")
+        c.ensemble = .noise
+        c.members = 3  // more than the run's two trained members
+        c.leadtimes = 2
+        c.seed = 4
+        _ = try ForecastJob(config: c).run()
+        let ensemble = try values(c.output), perMember = 2 * 2500
+        XCTAssertTrue(ensemble.allSatisfy { $0.isFinite && $0 >= 0 })
+        c.ensemble = .deep
+        c.members = 1
+        c.output = folder + "/deep.nc"
+        _ = try ForecastJob(config: c).run()
+        XCTAssertNotEqual(Array(ensemble[0..<perMember]), try values(c.output), "noise changes member 0's forecast")
+        c.ensemble = .noise
+        c.members = 3
+        c.member = 2
+        c.output = folder + "/member-2.nc"
+        _ = try ForecastJob(config: c).run()
+        XCTAssertEqual(try values(c.output), Array(ensemble[(2 * perMember)..<(3 * perMember)]), "member 2 alone, the same bits")
+    }
+
     func testBadInputsAreOneLineAndLeaveNoProduct() throws {
         let folder = try temporaryFolder(self)
         let output = folder + "/out.nc"
@@ -118,6 +141,8 @@ final class ForecastJobTests: XCTestCase {
         assertFails(try job { $0.model = folder }.run(), mentions: ["not a trained model"])
         assertFails(try job { $0.transforms = ["dbr:0.1:-15", "zscore"] }.run(), mentions: ["transforms", "zscore"])
         assertFails(try job { $0.output = folder + "/missing-folder/out.nc" }.run(), mentions: ["missing-folder"])
+        assertFails(try job { $0.ensemble = .noise }.run(), mentions: ["'ensemble'", "deep"])
+        assertFails(try job { $0.noiseScale = .nan }.run(), mentions: ["'noise_scale'"])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), [], "nothing written")
     }
 

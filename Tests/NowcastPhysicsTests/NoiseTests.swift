@@ -59,3 +59,35 @@ final class NoiseTests: XCTestCase {
         }
     }
 }
+
+final class FourierFilterNoiseTests: XCTestCase {
+    /// Lag-1 correlation along rows.
+    private func lagCorrelation(_ field: [Float], ny: Int, nx: Int) -> Double {
+        var sum = 0.0, count = 0.0
+        for y in 0..<ny { for x in 0..<(nx - 1) { sum += Double(field[y * nx + x] * field[y * nx + x + 1]); count += 1 } }
+        return sum / count
+    }
+
+    func testNoiseTakesTheObservedFieldsSpectrum() throws {
+        let (ny, nx) = (40, 56)  // not a power of two: padded inside
+        var random = SeededGenerator(seed: 2)
+        let smooth = (0..<(ny * nx)).map { i -> Float in
+            let (y, x) = (Double(i / nx), Double(i % nx))
+            return Float(max(0, 10 * sin(x / 9) * cos(y / 7))) - 15 + (sin(x / 9) * cos(y / 7) > 0 ? 5 : 0)
+        }
+        let rough = (0..<(ny * nx)).map { _ in Float(random.uniform() < 0.5 ? -15 : random.uniform() * 20) }
+        let a = try XCTUnwrap(FourierFilterNoise(field: smooth, ny: ny, nx: nx, noRain: -15))
+        let b = try XCTUnwrap(FourierFilterNoise(field: rough, ny: ny, nx: nx, noRain: -15))
+        var ra = SeededGenerator(seed: 5), rb = SeededGenerator(seed: 5)
+        let fieldA = a.next(using: &ra), fieldB = b.next(using: &rb)
+        XCTAssertEqual(fieldA.count, ny * nx)
+        let mean = fieldA.reduce(0.0) { $0 + Double($1) } / Double(fieldA.count)
+        XCTAssertEqual(mean, 0, accuracy: 1e-5)
+        XCTAssertEqual(fieldA.reduce(0.0) { $0 + Double($1 * $1) } / Double(fieldA.count), 1, accuracy: 1e-4)
+        XCTAssertGreaterThan(lagCorrelation(fieldA, ny: ny, nx: nx), 0.8, "smooth rain gives smooth noise")
+        XCTAssertLessThan(lagCorrelation(fieldB, ny: ny, nx: nx), 0.3, "speckled rain gives rough noise")
+        var again = SeededGenerator(seed: 5)
+        XCTAssertEqual(a.next(using: &again), fieldA, "same generator state, same bits")
+        XCTAssertNil(FourierFilterNoise(field: [Float](repeating: -15, count: ny * nx), ny: ny, nx: nx, noRain: -15), "no rain, no spectrum")
+    }
+}
