@@ -5,7 +5,7 @@ import NowcastIO
 /// Everything `nowcast forecast` is told, as a YAML/JSON config file or flags (same keys; a flag
 /// overrides the file). Field-reading keys (`variable`, `quantity`, `time_attribute`, ...) sit at the
 /// top level, as in a convert config.
-public struct ForecastConfig: Codable, Sendable {
+public struct ForecastConfig: Codable, Sendable, ConfigFileDecodable {
     /// `persistence`, `extrapolation`, or the path of a training run or model folder.
     public var model = "extrapolation"
     /// Files, folders or glob patterns of the archive the forecast starts from.
@@ -88,19 +88,10 @@ public struct ForecastConfig: Codable, Sendable {
         try c.encode(output, forKey: .output)
     }
 
-    static let knownKeys: [String: Set<String>] = [
+    /// The keys a config file may hold: its own and the field-reading ones, all at the top level.
+    public static let knownKeys: [String: Set<String>] = [
         "": Set(CodingKeys.allCases.map(\.rawValue)).union(FieldReadOptions.CodingKeys.allCases.map(\.rawValue)),
     ]
-
-    /// Loads a YAML or JSON config file.
-    public static func load(path: String) throws -> ForecastConfig {
-        try ConfigFile.load(ForecastConfig.self, path: path, knownKeys: knownKeys)
-    }
-
-    /// Parses YAML or JSON text; `source` names it in errors.
-    public static func parse(_ text: String, source: String) throws -> ForecastConfig {
-        try ConfigFile.decode(ForecastConfig.self, from: text, source: source, knownKeys: knownKeys)
-    }
 
     /// Checks every value; errors name the key.
     public func validate() throws {

@@ -7,7 +7,7 @@ import NowcastVerify
 /// Configuration of `nowcast train`, from YAML or JSON (the common keys also have flags). Keys are
 /// snake_case; every key but `store` and `output` has a default; an unknown key or a value of the
 /// wrong type is an error naming the key.
-public struct TrainConfig: Codable, Equatable, Sendable {
+public struct TrainConfig: Codable, Equatable, Sendable, ConfigFileDecodable {
     /// The training loss, computed in the store's (transformed) units; missing targets are left out.
     public enum Loss: String, Codable, Sendable, CaseIterable {
         case mse, mae, logcosh
@@ -177,7 +177,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     }
 
     /// The keys a config file may hold, nested sections as `section`.
-    static let knownKeys: [String: Set<String>] = [
+    public static let knownKeys: [String: Set<String>] = [
         "": Set(CodingKeys.allCases.map(\.rawValue)),
         "model": ModelSpec.keys,
         "loss_weights": ["thresholds", "weights"],
@@ -186,16 +186,6 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         "validation": Set(ValidationSettings.CodingKeys.allCases.map(\.rawValue)),
         "checkpoint": Set(CheckpointSettings.CodingKeys.allCases.map(\.rawValue)),
     ]
-
-    /// Loads a YAML or JSON config file.
-    public static func load(path: String) throws -> TrainConfig {
-        try ConfigFile.load(TrainConfig.self, path: path, knownKeys: knownKeys)
-    }
-
-    /// Parses YAML or JSON text; `source` names it in errors.
-    public static func parse(_ text: String, source: String) throws -> TrainConfig {
-        try ConfigFile.decode(TrainConfig.self, from: text, source: source, knownKeys: knownKeys)
-    }
 
     /// Checks every value; errors name the key.
     public func validate() throws {

@@ -146,6 +146,31 @@ final class ForecastJobTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), [], "nothing written")
     }
 
+    func testAConfigFileTakesEveryKeyAndNamesAnUnknownOne() throws {
+        let c = try ForecastConfig.parse("""
+        model: extrapolation
+        inputs: [/data/radar]
+        time: 2020-10-31T06:00:00Z
+        leadtimes: 6
+        members: 8
+        seed: 3
+        transforms: [rate:10, dbr:0.1:-15]
+        outside: zero
+        thresholds: [1, 5]
+        motion_frames: 2
+        quantity: RATE
+        output: out.nc
+        """, source: "forecast.yaml")
+        XCTAssertEqual(c.members, 8)
+        XCTAssertEqual(c.outside, .noRain)
+        XCTAssertEqual(c.thresholds, [1, 5])
+        XCTAssertEqual(c.field.quantity, "RATE")
+        XCTAssertEqual(try c.transformChain().steps.count, 2)
+        XCTAssertEqual(try c.referenceTime(), UTCTime.parse("2020-10-31T06:00:00Z"))
+        assertFails(try ForecastConfig.parse("leadtime: 6\n", source: "forecast.yaml"), mentions: ["forecast.yaml", "unknown key 'leadtime'", "leadtimes"])
+        assertFails(try ForecastConfig.parse("outside: far\n", source: "forecast.yaml"), mentions: ["forecast.yaml", "outside"])
+    }
+
     func testAGapAmongTheInputFramesNamesTheMissingTime() throws {
         let folder = try temporaryFolder(self)
         let files = try ArchiveListing.files([try shared.get().archive])

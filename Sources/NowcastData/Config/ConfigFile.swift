@@ -72,3 +72,22 @@ public enum ConfigFile {
         }
     }
 }
+
+/// A config that is read from a YAML or JSON file with its keys checked (`ConvertConfig`,
+/// `TrainConfig`, `ForecastConfig`): `load` and `parse` come with it.
+public protocol ConfigFileDecodable: Decodable {
+    /// The keys a file may hold, per section (`""` for the top level, `"model"` for a nested one).
+    static var knownKeys: [String: Set<String>] { get }
+}
+
+extension ConfigFileDecodable {
+    /// Loads a YAML or JSON config file.
+    public static func load(path: String) throws -> Self {
+        try ConfigFile.load(Self.self, path: path, knownKeys: knownKeys)
+    }
+
+    /// Parses YAML or JSON text; `source` names it in errors.
+    public static func parse(_ text: String, source: String) throws -> Self {
+        try ConfigFile.decode(Self.self, from: text, source: source, knownKeys: knownKeys)
+    }
+}

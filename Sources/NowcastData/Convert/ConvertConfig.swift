@@ -3,7 +3,7 @@ import NowcastIO
 
 /// Configuration of `nowcast convert`, from YAML or JSON (every key also has a command-line flag).
 /// Keys are snake_case; an unknown key or a value of the wrong type is an error naming the key.
-public struct ConvertConfig: Codable, Equatable, Sendable {
+public struct ConvertConfig: Codable, Equatable, Sendable, ConfigFileDecodable {
     /// Files, folders (searched recursively) and glob patterns.
     public var inputs: [String] = []
     /// What to read from each file (variable, quantity, generic HDF5 dataset and calibration, time
@@ -67,22 +67,12 @@ public struct ConvertConfig: Codable, Equatable, Sendable {
     }
 
     /// The keys a config file may hold, nested sections as `section.key`.
-    static let knownKeys: [String: Set<String>] = [
+    public static let knownKeys: [String: Set<String>] = [
         "": Set(CodingKeys.allCases.map(\.rawValue)).union(FieldReadOptions.CodingKeys.allCases.map(\.rawValue)),
         "window": ["inputs", "targets", "stride", "patch_size", "patch_stride", "coarsen"],
         "filters": ["max_missing_fraction", "min_wet_fraction", "wet_threshold", "wet_frames", "exclude_static_missing"],
         "split": ["block_hours", "validation", "test", "seed"],
     ]
-
-    /// Loads a YAML or JSON config file.
-    public static func load(path: String) throws -> ConvertConfig {
-        try ConfigFile.load(ConvertConfig.self, path: path, knownKeys: knownKeys)
-    }
-
-    /// Parses YAML or JSON text; `source` names it in errors.
-    public static func parse(_ text: String, source: String) throws -> ConvertConfig {
-        try ConfigFile.decode(ConvertConfig.self, from: text, source: source, knownKeys: knownKeys)
-    }
 
     /// Checks every value; errors name the key.
     public func validate() throws {
