@@ -1,3 +1,4 @@
+import NowcastCore
 import NowcastData
 import NowcastModels
 import NowcastNN
@@ -27,8 +28,10 @@ public struct EnsembleForecaster {
     /// Member `member`'s forecast of `leads` fields from `frames` (`inputFrames` fields of `ny * nx`
     /// values in the archive's units, NaN missing, oldest first), on the same grid. A
     /// `perturbation` (`ny * nx` values in model units) is added to every input frame where it is
-    /// wet (above the no-rain fill), so dry areas stay dry.
-    public func forecast(member: Int, frames: [[Float]], ny: Int, nx: Int, leads: Int, perturbation: [Float]? = nil) throws -> [[Float]] {
+    /// wet (above the no-rain fill), so dry areas stay dry. With `dropoutDraws` the model drops at
+    /// its trained rate with masks drawn from it (an MC-dropout member).
+    public func forecast(member: Int, frames: [[Float]], ny: Int, nx: Int, leads: Int, perturbation: [Float]? = nil,
+                         dropoutDraws: SeededGenerator? = nil) throws -> [[Float]] {
         let data = artifact.data
         let plane = ny * nx
         guard frames.count == data.inputFrames, frames.allSatisfy({ $0.count == plane }), plane > 0 else {
@@ -39,6 +42,8 @@ public struct EnsembleForecaster {
             throw ForecastError.input(expected: "a member below \(members.count)", found: "member \(member)")
         }
         let model = members[member]
+        model.dropoutDraws = dropoutDraws
+        defer { model.dropoutDraws = nil }
         let (py, px) = paddedSize(model, ny: ny, nx: nx)
         let fill = MissingFill(value: data.missingInput)
         // The newest `inputFrames` fields in model units, padded.

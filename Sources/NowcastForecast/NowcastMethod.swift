@@ -27,13 +27,14 @@ public struct PersistenceNowcast: NowcastMethod {
 }
 
 /// A trained model folder's members, each run on the whole grid. With `.deep`, member k is the
-/// run's k-th trained member. With `.noise`, member k is trained member k modulo their number run
+/// run's k-th trained member. With `.dropout` (MC dropout), member k is trained member k modulo their
+/// number with dropout at the trained rate, masks drawn from `(seed, k)`. With `.noise`, member k is trained member k modulo their number run
 /// on inputs perturbed by a noise field with the latest observation's power spectrum
 /// (`FourierFilterNoise`, drawn from `(seed, k)`), scaled to `noiseScale` times the standard
 /// deviation of the latest frame's wet values in model units and added where the inputs are wet.
 public struct ModelNowcast: NowcastMethod {
     /// How the members are made.
-    public enum Ensemble: String, Codable, Sendable { case deep, noise }
+    public enum Ensemble: String, Codable, Sendable { case deep, dropout, noise }
 
     public let forecaster: EnsembleForecaster
     public let frames: [[Float]]
@@ -47,6 +48,10 @@ public struct ModelNowcast: NowcastMethod {
                 ensemble: Ensemble = .deep, noiseScale: Float = 0.2, seed: UInt64 = 0) throws {
         (self.forecaster, self.folder, self.frames, self.ny, self.nx) = (forecaster, folder, frames, ny, nx)
         (self.ensemble, self.seed) = (ensemble, seed)
+        if ensemble == .dropout, forecaster.artifact.model.dropout <= 0 {
+            throw ForecastError.setting(key: "ensemble", expected: "a run trained with dropout (model.dropout above 0) for MC-dropout members",
+                                        found: "dropout with \(folder), trained without")
+        }
         guard ensemble == .noise else {
             noise = nil
             return
@@ -65,7 +70,7 @@ public struct ModelNowcast: NowcastMethod {
     }
 
     public var name: String {
-        "\(forecaster.artifact.model.type.rawValue) model \(folder)" + (ensemble == .noise ? " with input noise" : "")
+        "\(forecaster.artifact.model.type.rawValue) model \(folder)" + (ensemble == .noise ? " with input noise" : ensemble == .dropout ? " with MC dropout" : "")
     }
 
     public var memberLimit: Int? { ensemble == .deep ? forecaster.members.count : nil }
@@ -76,8 +81,9 @@ public struct ModelNowcast: NowcastMethod {
             var random = SeededGenerator(seed: seed, stream: UInt64(member))
             perturbation = noise.filter.next(using: &random).map { $0 * noise.amplitude }
         }
+        let draws = ensemble == .dropout ? SeededGenerator(seed: seed, stream: UInt64(member)) : nil
         let fields = try forecaster.forecast(member: member % forecaster.members.count, frames: frames, ny: ny, nx: nx, leads: leads,
-                                             perturbation: perturbation)
+                                             perturbation: perturbation, dropoutDraws: draws)
         for (index, field) in fields.enumerated() { try lead(index, field) }
     }
 }

@@ -20,16 +20,20 @@ public struct ModelSpec: Codable, Equatable, Sendable {
     public var depth: Int = 3
     /// U-Net: how the decoder upsamples.
     public var upsampling: UpsamplingMode = .nearest
+    /// Dropout rate at the input of the output head (0: none): applied in training, and at forecast
+    /// time by MC-dropout ensembles (`SequenceModel.dropoutDraws`).
+    public var dropout: Float = 0
 
     public init(type: Kind = .convlstm, hidden: [Int] = [32, 32], kernel: Int = 3, base: Int = 16, depth: Int = 3,
-                upsampling: UpsamplingMode = .nearest) {
+                upsampling: UpsamplingMode = .nearest, dropout: Float = 0) {
         (self.type, self.hidden, self.kernel, self.base, self.depth, self.upsampling) = (type, hidden, kernel, base, depth, upsampling)
+        self.dropout = dropout
     }
 
     /// The keys a config's `model` section may hold.
-    public static let keys: Set<String> = ["type", "hidden", "kernel", "base", "depth", "upsampling"]
+    public static let keys: Set<String> = ["type", "hidden", "kernel", "base", "depth", "upsampling", "dropout"]
 
-    private enum CodingKeys: String, CodingKey { case type, hidden, kernel, base, depth, upsampling }
+    private enum CodingKeys: String, CodingKey { case type, hidden, kernel, base, depth, upsampling, dropout }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -39,11 +43,13 @@ public struct ModelSpec: Codable, Equatable, Sendable {
                   kernel: try c.decodeIfPresent(Int.self, forKey: .kernel) ?? d.kernel,
                   base: try c.decodeIfPresent(Int.self, forKey: .base) ?? d.base,
                   depth: try c.decodeIfPresent(Int.self, forKey: .depth) ?? d.depth,
-                  upsampling: try c.decodeIfPresent(UpsamplingMode.self, forKey: .upsampling) ?? d.upsampling)
+                  upsampling: try c.decodeIfPresent(UpsamplingMode.self, forKey: .upsampling) ?? d.upsampling,
+                  dropout: try c.decodeIfPresent(Float.self, forKey: .dropout) ?? d.dropout)
     }
 
     /// Why these sizes cannot make a model, naming the key, or nil when they can.
     public var problem: ModelError? {
+        if !(dropout >= 0 && dropout < 1) { return .invalidSetting(key: "model.dropout", expected: "a rate from 0 up to (not including) 1", found: "\(dropout)") }
         switch type {
         case .convlstm, .convgru:
             if hidden.isEmpty || hidden.contains(where: { $0 < 1 }) {
@@ -64,18 +70,22 @@ public struct ModelSpec: Codable, Equatable, Sendable {
         case .convlstm, .convgru:
             let config = RecurrentConfig(cell: type == .convlstm ? .lstm : .gru, channels: 1, hidden: hidden, kernel: kernel,
                                          inputFrames: inputFrames, outputFrames: outputFrames)
-            return try RecurrentNowcaster(config: config, seed: seed)
+            let model = try RecurrentNowcaster(config: config, seed: seed)
+            model.dropoutRate = dropout
+            return model
         case .unet:
             let config = UNetConfig(inputChannels: inputFrames, outputChannels: 1, base: base, depth: depth, upsampling: upsampling)
-            return RecursiveUNet(network: try UNet(config: config, seed: seed), steps: outputFrames)
+            let network = try UNet(config: config, seed: seed)
+            network.dropoutRate = dropout
+            return RecursiveUNet(network: network, steps: outputFrames)
         }
     }
 
     /// One line for reports, e.g. `convlstm hidden [32, 32] kernel 3`.
     public var summary: String {
         switch type {
-        case .convlstm, .convgru: return "\(type.rawValue) hidden \(hidden) kernel \(kernel)"
-        case .unet: return "unet base \(base) depth \(depth) \(upsampling.rawValue) upsampling"
+        case .convlstm, .convgru: return "\(type.rawValue) hidden \(hidden) kernel \(kernel)" + (dropout > 0 ? " dropout \(dropout)" : "")
+        case .unet: return "unet base \(base) depth \(depth) \(upsampling.rawValue) upsampling" + (dropout > 0 ? " dropout \(dropout)" : "")
         }
     }
 }

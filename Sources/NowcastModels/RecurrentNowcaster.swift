@@ -55,6 +55,9 @@ public final class RecurrentNowcaster {
     public let cells: [CellParameters]
     /// Head: `[C, H_last, 1, 1]` and `[C]`.
     public let head: (weight: Variable, bias: Variable)
+    /// Dropout of the top hidden state before the head, while `dropoutDraws` is set.
+    public var dropoutRate: Float = 0
+    public var dropoutDraws: SeededGenerator?
 
     /// A model with seeded Xavier weights (gates are sigmoid/tanh) and zero biases.
     public init(config: RecurrentConfig, seed: UInt64) throws {
@@ -128,6 +131,10 @@ public final class RecurrentNowcaster {
                                                           candidate: candidate, padding: padding)
                 }
                 current = state[k].h
+            }
+            if dropoutRate > 0, var draws = dropoutDraws {
+                current = try current.dropout(rate: dropoutRate, using: &draws)
+                dropoutDraws = draws
             }
             return try current.conv2d(weight: head.weight, bias: head.bias)
         }

@@ -1,3 +1,4 @@
+import NowcastCore
 import NowcastNN
 
 /// A network with named parameters (`RecurrentNowcaster`, `UNet`): the parameter list, weight-file
@@ -19,6 +20,11 @@ public protocol SequenceModel: NamedParameters {
     func forecastSequence(_ inputs: Variable) throws -> Variable
     /// Why a grid of `height` x `width` cannot be used, or nil when it can.
     func gridProblem(height: Int, width: Int) -> ModelError?
+    /// The dropout rate at the head's input (`ModelSpec.dropout`).
+    var dropoutRate: Float { get set }
+    /// While set, forward passes drop at `dropoutRate` with masks drawn from it (training steps,
+    /// MC-dropout ensemble members); nil: plain inference.
+    var dropoutDraws: SeededGenerator? { get set }
 }
 
 extension NamedParameters {
@@ -69,6 +75,14 @@ public final class RecursiveUNet: SequenceModel {
     }
 
     public var inputFrames: Int { network.config.inputChannels }
+    public var dropoutRate: Float {
+        get { network.dropoutRate }
+        set { network.dropoutRate = newValue }
+    }
+    public var dropoutDraws: SeededGenerator? {
+        get { network.dropoutDraws }
+        set { network.dropoutDraws = newValue }
+    }
     public var namedVariables: [(name: String, variable: Variable)] { network.namedVariables }
 
     public func forecastSequence(_ inputs: Variable) throws -> Variable {

@@ -38,6 +38,9 @@ public struct UNetConfig: Codable, Equatable, Sendable {
 
 /// The U-Net: `[B, C_in, H, W]` in (H and W divisible by 2^depth), `[B, C_out, H, W]` out.
 public final class UNet: NamedParameters {
+    /// Dropout of the last decoder block's output before the head, while `dropoutDraws` is set.
+    public var dropoutRate: Float = 0
+    public var dropoutDraws: SeededGenerator?
     public let config: UNetConfig
     private var layers: [(name: String, weight: Variable, bias: Variable)] = []
 
@@ -100,6 +103,10 @@ public final class UNet: NamedParameters {
         for skip in skips.reversed() {
             let upsampled = config.upsampling == .nearest ? try y.upsampleNearest2x() : try y.upsampleBilinear(scale: 2)
             y = try block(try Variable.concatChannels([upsampled, skip]))
+        }
+        if dropoutRate > 0, var draws = dropoutDraws {
+            y = try y.dropout(rate: dropoutRate, using: &draws)
+            dropoutDraws = draws
         }
         return try y.conv2d(weight: layers[index].weight, bias: layers[index].bias)
     }

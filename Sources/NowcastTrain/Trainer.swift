@@ -170,6 +170,9 @@ public final class Trainer {
         let rate = schedule.rate(at: state.step)
         optimizer.learningRate = rate
         parameters.forEach { $0.zeroGrad() }
+        // Dropout masks drawn from (member seed, step): a resumed run draws the same ones.
+        if model.dropoutRate > 0 { model.dropoutDraws = SeededGenerator(seed: state.seed, stream: UInt64(state.step)) }
+        defer { model.dropoutDraws = nil }
         let value = try loss(try model.forecastSequence(Variable(tensors.inputs)), tensors)
         let lossValue = Double(value.value.scalar ?? .nan)
         guard lossValue.isFinite else { throw TrainError.nonFinite(member: member, step: state.step + 1, quantity: "loss", lastCheckpoint: lastCheckpoint) }

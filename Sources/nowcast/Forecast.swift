@@ -48,7 +48,7 @@ struct Forecast: ParsableCommand {
     @Option(help: "Rain coming from outside the grid: missing (NaN, as pySTEPS) or zero: outside.")
     var outside: String?
 
-    @Option(help: "A run's members: deep (its trained members) or noise (inputs perturbed by noise with the observed spectrum; any number): ensemble.")
+    @Option(help: "A run's members: deep (its trained members), dropout (MC dropout of a run trained with it) or noise (inputs perturbed by noise with the observed spectrum): ensemble.")
     var ensemble: String?
 
     @Option(help: "Noise ensembles: the noise's standard deviation relative to the latest frame's wet values in model units (default 0.2): noise_scale.")
@@ -86,7 +86,7 @@ struct Forecast: ParsableCommand {
             c.outside = value
         }
         if let ensemble {
-            guard let value = ModelNowcast.Ensemble(rawValue: ensemble) else { throw ValidationError("--ensemble '\(ensemble)': expected deep or noise") }
+            guard let value = ModelNowcast.Ensemble(rawValue: ensemble) else { throw ValidationError("--ensemble '\(ensemble)': expected deep, dropout or noise") }
             c.ensemble = value
         }
         if let noiseScale { c.noiseScale = noiseScale }

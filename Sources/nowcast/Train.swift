@@ -52,6 +52,9 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "U-Net depth: model.depth.")
     var depth: Int?
 
+    @Option(help: "Dropout rate before the output head (0-1; for MC-dropout forecast ensembles): model.dropout.")
+    var dropout: Float?
+
     @Option(help: "mse, mae, logcosh, weighted_mse or weighted_mae: loss.")
     var loss: TrainConfig.Loss?
 
@@ -135,6 +138,7 @@ struct TrainOptions: ParsableArguments {
         if let upsampling { c.model.upsampling = upsampling }
         if let base { c.model.base = base }
         if let depth { c.model.depth = depth }
+        if let dropout { c.model.dropout = dropout }
         if let loss { c.loss = loss }
         if let optimizer { c.optimizer.type = optimizer }
         if let learningRate { c.optimizer.learningRate = learningRate }

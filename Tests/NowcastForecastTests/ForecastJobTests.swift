@@ -29,6 +29,24 @@ private let shared: Result<(archive: String, run: String), Error> = Result {
     return ((store as NSString).deletingLastPathComponent + "/archive", config.output)
 }
 
+/// The same training with dropout 0.3 before the head, for MC-dropout members.
+private let dropoutRun: Result<String, Error> = Result {
+    let run = try shared.get().run
+    let manifest = try EnsembleArtifact.load(run).artifact
+    var config = TrainConfig()
+    config.store = (run as NSString).deletingLastPathComponent + "/store"
+    config.output = (run as NSString).deletingLastPathComponent + "/dropout-run"
+    config.model = ModelSpec(type: .unet, base: 4, depth: 2, dropout: 0.3)
+    XCTAssertEqual(manifest.model.dropout, 0)
+    config.batchSize = 4
+    config.shuffleBuffer = 8
+    config.steps = 2
+    config.validation.every = 2
+    config.checkpoint.every = 2
+    _ = try TrainingRun(config: config).run(resume: false)
+    return config.output
+}
+
 final class ForecastJobTests: XCTestCase {
     private func config(_ model: String, output: String) throws -> ForecastConfig {
         var c = ForecastConfig()
@@ -121,6 +139,26 @@ final class ForecastJobTests: XCTestCase {
         c.output = folder + "/member-2.nc"
         _ = try ForecastJob(config: c).run()
         XCTAssertEqual(try values(c.output), Array(ensemble[(2 * perMember)..<(3 * perMember)]), "member 2 alone, the same bits")
+    }
+
+    func testMCDropoutMembersDifferAndRepeat() throws {
+        let folder = try temporaryFolder(self)
+        var c = try config(try dropoutRun.get(), output: folder + "/mc.nc")
+        c.ensemble = .dropout
+        c.members = 3
+        c.leadtimes = 3
+        _ = try ForecastJob(config: c).run()
+        let ensemble = try values(c.output), perMember = 3 * 2500
+        XCTAssertTrue(ensemble.allSatisfy { $0.isFinite && $0 >= 0 })
+        XCTAssertNotEqual(Array(ensemble[0..<perMember]), Array(ensemble[perMember..<(2 * perMember)]), "masks differ between members")
+        c.member = 2
+        c.output = folder + "/member-2.nc"
+        _ = try ForecastJob(config: c).run()
+        XCTAssertEqual(try values(c.output), Array(ensemble[(2 * perMember)..<(3 * perMember)]), "member 2 alone, the same bits")
+        // The run trained without dropout cannot make MC-dropout members.
+        var plain = try config(try shared.get().run, output: folder + "/plain.nc")
+        plain.ensemble = .dropout
+        assertFails(try ForecastJob(config: plain).run(), mentions: ["'ensemble'", "trained with dropout"])
     }
 
     func testBadInputsAreOneLineAndLeaveNoProduct() throws {

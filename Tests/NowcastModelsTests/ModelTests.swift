@@ -18,6 +18,24 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(unet.convolutionMACs(height: 64, width: 64), 167_575_552)
     }
 
+    func testDropoutActsOnlyWhileDrawsAreSetAndRepeatsWithThem() throws {
+        var random = SeededGenerator(seed: 3)
+        let x = Variable(try Tensor(shape: [1, 3, 1, 8, 8], values: (0..<192).map { _ in Float(random.uniform()) }))
+        for spec in [ModelSpec(type: .convlstm, hidden: [4], dropout: 0.5), ModelSpec(type: .unet, base: 4, depth: 1, dropout: 0.5)] {
+            let model = try spec.make(inputFrames: 3, outputFrames: 2, seed: 1)
+            let plain = try model.forecastSequence(x).value.scalars
+            XCTAssertEqual(try model.forecastSequence(x).value.scalars, plain, "\(spec.type): no draws, no dropout")
+            model.dropoutDraws = SeededGenerator(seed: 9, stream: 0)
+            let first = try model.forecastSequence(x).value.scalars
+            model.dropoutDraws = SeededGenerator(seed: 9, stream: 0)
+            XCTAssertEqual(try model.forecastSequence(x).value.scalars, first, "\(spec.type): the same draws, the same masks")
+            model.dropoutDraws = SeededGenerator(seed: 9, stream: 1)
+            XCTAssertNotEqual(try model.forecastSequence(x).value.scalars, first, "\(spec.type): other draws, other masks")
+            XCTAssertNotEqual(first, plain)
+        }
+        XCTAssertEqual(ModelSpec(dropout: 1).problem, .invalidSetting(key: "model.dropout", expected: "a rate from 0 up to (not including) 1", found: "1.0"))
+    }
+
     func testForwardShapesAndShapeErrors() throws {
         let convLSTM = try RecurrentNowcaster(config: RecurrentConfig(hidden: [4, 3], inputFrames: 3, outputFrames: 2), seed: 1)
         XCTAssertEqual(try convLSTM(Variable(Tensor(shape: [2, 3, 1, 8, 8]))).shape, [2, 2, 1, 8, 8])
