@@ -34,41 +34,9 @@ public final class ForecastJob {
         let files = try ArchiveListing.files(config.inputs)
         let series = try FrameSeries(files: files, options: config.field)
         for line in series.report.warningLines { log(line) }
-        let time = try config.referenceTime()
-
-        let method: NowcastMethod
-        let inputs: ForecastInputs
-        var grid = series.grid
-        var units: String
-        var motion: MotionField?
-        switch config.model {
-        case "persistence":
-            inputs = try ForecastInputs(series: series, count: 1, time: time)
-            let chain = try physicalChain()
-            method = PersistenceNowcast(last: transformed(inputs.frames[0].values, chain))
-            units = chain.physicalUnits(source: inputs.frames[0].units)
-        case "extrapolation":
-            inputs = try ForecastInputs(series: series, count: config.motionFrames, time: time)
-            let chain = try config.transformChain()
-            let extrapolation = try ExtrapolationNowcast(
-                frames: inputs.frames.map(\.values), ny: grid.ny, nx: grid.nx, transforms: chain, outside: config.outside,
-                members: config.members, seed: config.seed, kilometresPerPixel: kilometres(grid.dx, grid.xyUnits) ?? 1, stepSeconds: series.step)
-            method = extrapolation
-            motion = extrapolation.motion
-            units = chain.physicalUnits(source: inputs.frames[0].units)
-        default:
-            let forecaster = try EnsembleForecaster(modelFolder: config.model)
-            let contract = forecaster.artifact.data
-            try checkArchive(series, against: contract)
-            inputs = try ForecastInputs(series: series, count: contract.inputFrames, time: time)
-            let factor = contract.coarsen
-            let (ny, nx) = (grid.ny / factor, grid.nx / factor)
-            grid = coarsened(grid, by: factor)
-            method = try ModelNowcast(forecaster: forecaster, folder: config.model,
-                                      frames: inputs.frames.map { Coarsening.blockMean($0.values, ny: series.grid.ny, nx: series.grid.nx, factor: factor) },
-                                      ny: ny, nx: nx, ensemble: config.ensemble, noiseScale: config.noiseScale, seed: config.seed)
-            units = contract.transforms.physicalUnits(source: contract.units)
-        }
+        let (method, inputs, grid, units, motion) = try prepare(series, time: try config.referenceTime())
+        // The product carries the motion in m/s, which needs cells in metres or kilometres.
+        let cellMetres = kilometres(grid.dx, grid.xyUnits).map { $0 * 1000 }
         if let limit = method.memberLimit, config.members > limit {
             throw ForecastError.setting(key: "members", expected: "at most \(limit) for \(method.name)", found: "\(config.members)")
         }
@@ -79,7 +47,7 @@ public final class ForecastJob {
         let layout = ForecastProductLayout(
             grid: grid, quantity: quantity, referenceTime: inputs.referenceTime, stepSeconds: series.step > 0 ? series.step : 300,
             leadTimes: config.leadtimes, realizations: realizations, thresholds: config.thresholds, inputTimes: inputs.frames.map(\.validTime),
-            motion: motion != nil, globals: globals(method: method, inputs: inputs), deflateLevel: config.deflateLevel)
+            motion: motion != nil && cellMetres != nil, globals: globals(method: method, inputs: inputs), deflateLevel: config.deflateLevel)
         let writer = try CFProductWriter(path: config.output, layout: layout)
         do {
             progress(0, realizations.count)
@@ -89,10 +57,9 @@ public final class ForecastJob {
                 }
                 progress(k + 1, realizations.count)
             }
-            if let motion {
-                // Pixels per step to metres per second.
+            if let motion, let cellMetres {
                 // Pixels per step to metres per second along the coordinates (rows often run southwards).
-                let metres = (kilometres(grid.dx, grid.xyUnits) ?? 0) * 1000, perSecond = Float(metres / max(series.step, 1))
+                let perSecond = Float(cellMetres / max(series.step, 1))
                 let (sx, sy): (Float, Float) = (grid.x.count > 1 && grid.x[1] < grid.x[0] ? -1 : 1, grid.y.count > 1 && grid.y[1] < grid.y[0] ? -1 : 1)
                 try writer.writeMotion(u: motion.u.map { $0 * perSecond * sx }, v: motion.v.map { $0 * perSecond * sy })
             }
@@ -103,6 +70,36 @@ public final class ForecastJob {
         }
         return Summary(path: config.output, method: method.name, referenceTime: inputs.referenceTime, inputTimes: inputs.frames.map(\.validTime),
                        members: realizations, leadtimes: config.leadtimes, grid: grid.summary, motionSpeed: motion?.speed)
+    }
+
+    /// The method with its inputs, the product's grid and units, and the motion it extrapolates.
+    private func prepare(_ series: FrameSeries, time: Date?) throws
+        -> (method: NowcastMethod, inputs: ForecastInputs, grid: Grid, units: String, motion: MotionField?) {
+        let grid = series.grid
+        switch config.model {
+        case "persistence":
+            let inputs = try ForecastInputs(series: series, count: 1, time: time)
+            let chain = try physicalChain()
+            return (PersistenceNowcast(last: transformed(inputs.frames[0].values, chain)), inputs, grid,
+                    chain.physicalUnits(source: inputs.frames[0].units), nil)
+        case "extrapolation":
+            let inputs = try ForecastInputs(series: series, count: config.motionFrames, time: time)
+            let chain = try config.transformChain()
+            let extrapolation = try ExtrapolationNowcast(
+                frames: inputs.frames.map(\.values), ny: grid.ny, nx: grid.nx, transforms: chain, outside: config.outside,
+                members: config.members, seed: config.seed, kilometresPerPixel: kilometres(grid.dx, grid.xyUnits) ?? 1, stepSeconds: series.step)
+            return (extrapolation, inputs, grid, chain.physicalUnits(source: inputs.frames[0].units), extrapolation.motion)
+        default:
+            let forecaster = try EnsembleForecaster(modelFolder: config.model)
+            let contract = forecaster.artifact.data
+            try checkArchive(series, against: contract)
+            let inputs = try ForecastInputs(series: series, count: contract.inputFrames, time: time)
+            let factor = contract.coarsen
+            let frames = inputs.frames.map { Coarsening.blockMean($0.values, ny: grid.ny, nx: grid.nx, factor: factor) }
+            let method = try ModelNowcast(forecaster: forecaster, folder: config.model, frames: frames, ny: grid.ny / factor, nx: grid.nx / factor,
+                                          ensemble: config.ensemble, noiseScale: config.noiseScale, seed: config.seed)
+            return (method, inputs, coarsened(grid, by: factor), contract.transforms.physicalUnits(source: contract.units), nil)
+        }
     }
 
     /// Persistence keeps only the unit conversions of the transforms (e.g. accumulations to rates).

@@ -209,6 +209,19 @@ final class ForecastJobTests: XCTestCase {
         assertFails(try ForecastConfig.parse("outside: far\n", source: "forecast.yaml"), mentions: ["forecast.yaml", "outside"])
     }
 
+    func testTruncatedWeightsAreNamed() throws {
+        let folder = try temporaryFolder(self)
+        let model = folder + "/model"
+        try FileManager.default.copyItem(atPath: try shared.get().run + "/model", toPath: model)
+        let weights = model + "/member-1.safetensors"
+        let data = try Data(contentsOf: URL(fileURLWithPath: weights))
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: weights))
+        var c = try config(model, output: folder + "/out.nc")
+        c.members = 2
+        assertFails(try ForecastJob(config: c).run(), mentions: ["member-1.safetensors"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: c.output))
+    }
+
     func testAGapAmongTheInputFramesNamesTheMissingTime() throws {
         let folder = try temporaryFolder(self)
         let files = try ArchiveListing.files([try shared.get().archive])
