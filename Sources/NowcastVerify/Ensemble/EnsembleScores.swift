@@ -1,0 +1,82 @@
+/// The continuous ranked probability score of an ensemble per lead time, fair and standard, and
+/// the rank histogram of the observations among the members. Pixels where the observation or any
+/// member is missing are left out. CRPS per pixel, with members x sorted and observation y:
+/// mean |x_i - y| - S / (2 M^2) (standard) or - S / (2 M (M - 1)) (fair, unbiased for the
+/// ensemble's size), where S = sum over pairs |x_i - x_j| = 2 sum_i (2 i - M + 1) x_(i) is taken
+/// from the sorted members in O(M log M). In the histogram an observation equal to k members is
+/// shared evenly among the k + 1 ranks it could take.
+public struct EnsembleScores: Codable, Equatable, Sendable {
+    /// Sums of one lead time.
+    public struct Sums: Codable, Equatable, Sendable {
+        public var pixels = 0.0, standard = 0.0, fair = 0.0
+        /// Observations per rank, M + 1 bins.
+        public var ranks: [Double]
+
+        public var crps: Double { pixels > 0 ? standard / pixels : .nan }
+        public var fairCRPS: Double { pixels > 0 ? fair / pixels : .nan }
+        /// The histogram normalised to sum to 1.
+        public var rankFrequencies: [Double] { let n = ranks.reduce(0, +); return ranks.map { n > 0 ? $0 / n : .nan } }
+    }
+
+    public let members: Int
+    public private(set) var leads: [Sums]
+
+    public init(leadTimes: Int, members: Int) {
+        self.members = members
+        leads = Array(repeating: Sums(ranks: [Double](repeating: 0, count: members + 1)), count: leadTimes)
+    }
+
+    /// Adds one ensemble (`members` fields) against its observation at lead `lead`.
+    public mutating func add(ensemble: [[Float]], observed: [Float], lead: Int) throws {
+        try ScoreError.check("EnsembleScores.add", ensemble.count == members && ensemble.allSatisfy { $0.count == observed.count }
+                                 && leads.indices.contains(lead) && members >= 2,
+                             "\(members) (at least 2) members of \(observed.count) values at a lead below \(leads.count)",
+                             "\(ensemble.count) of \(ensemble.map(\.count)) at lead \(lead)")
+        var sums = leads[lead]
+        var x = [Double](repeating: 0, count: members)
+        let m = Double(members)
+        pixel: for i in observed.indices {
+            let y = Double(observed[i])
+            guard !y.isNaN else { continue }
+            for k in 0..<members {
+                let v = ensemble[k][i]
+                if v.isNaN { continue pixel }
+                x[k] = Double(v)
+            }
+            x.sort()
+            var absolute = 0.0, pairs = 0.0, below = 0, equal = 0
+            for (k, v) in x.enumerated() {
+                absolute += abs(v - y)
+                pairs += (2 * Double(k) - m + 1) * v
+                if v < y { below += 1 } else if v == y { equal += 1 }
+            }
+            pairs *= 2
+            sums.pixels += 1
+            sums.standard += absolute / m - pairs / (2 * m * m)
+            sums.fair += absolute / m - pairs / (2 * m * (m - 1))
+            let share = 1 / Double(equal + 1)
+            for r in below...(below + equal) { sums.ranks[r] += share }
+        }
+        leads[lead] = sums
+    }
+
+    public mutating func merge(_ other: EnsembleScores) throws {
+        try ScoreError.check("EnsembleScores.merge", other.members == members && other.leads.count == leads.count,
+                             "\(members) members, \(leads.count) lead times", "\(other.members), \(other.leads.count)")
+        for t in leads.indices {
+            leads[t].pixels += other.leads[t].pixels
+            leads[t].standard += other.leads[t].standard
+            leads[t].fair += other.leads[t].fair
+            for r in leads[t].ranks.indices { leads[t].ranks[r] += other.leads[t].ranks[r] }
+        }
+    }
+
+    /// The plain double-sum definition of one pixel's CRPS, for tests.
+    public static func referenceCRPS(_ members: [Double], observed y: Double, fair: Bool) -> Double {
+        let m = Double(members.count)
+        let absolute = members.reduce(0) { $0 + abs($1 - y) } / m
+        var pairs = 0.0
+        for a in members { for b in members { pairs += abs(a - b) } }
+        return absolute - pairs / (fair ? 2 * m * (m - 1) : 2 * m * m)
+    }
+}
