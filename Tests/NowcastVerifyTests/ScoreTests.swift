@@ -123,32 +123,69 @@ final class ScoreTests: XCTestCase {
         XCTAssertThrowsError(try scores.add(ensemble: [[1]], observed: [1], lead: 0))
     }
 
+    func testBrierDecompositionReliabilityAndROC() throws {
+        // Four members; probabilities above 1 of 0, 1/4, 1/2 and 1; events at pixels 1 and 3.
+        let ensemble: [[Float]] = [[0, 2, 2, 3], [0, 0, 2, 3], [0, 0, 0, 3], [0, 0, 0, 3]]
+        var scores = ProbabilityScores(leadTimes: 1, thresholds: [1], bins: 5)
+        try scores.add(ensemble: ensemble, observed: [0, 2, 0, 2], lead: 0)
+        let s = scores.sums[0][0]
+        XCTAssertEqual(s.brierScore, (0 + 0.5625 + 0.25 + 0) / 4, accuracy: 1e-12)
+        XCTAssertEqual(s.reliability, (0.5625 + 0.25) / 4, accuracy: 1e-12)
+        XCTAssertEqual(s.resolution, 0.25, accuracy: 1e-12)
+        XCTAssertEqual(s.uncertainty, 0.25, accuracy: 1e-12)
+        XCTAssertEqual(s.reliability - s.resolution + s.uncertainty, s.brierScore, accuracy: 1e-12, "one probability per bin: exact")
+        XCTAssertEqual(s.binCounts, [1, 1, 1, 0, 1], "sharpness")
+        XCTAssertEqual(s.observedFrequencies[1], 1)
+        XCTAssertTrue(s.meanProbabilities[3].isNaN)
+        let roc = s.rocCurve
+        XCTAssertEqual(roc.map(\.hitRate), [1, 1, 0.5, 0.5, 0.5, 0])
+        XCTAssertEqual(roc.map(\.falseAlarmRate), [1, 0.5, 0.5, 0, 0, 0])
+        XCTAssertEqual(s.rocArea, 0.75, accuracy: 1e-12)
+        // The same probabilities given as a field score the same.
+        var field = ProbabilityScores(leadTimes: 1, thresholds: [1], bins: 5)
+        try field.add(probabilities: [0, 0.25, 0.5, 1], observed: [0, 2, 0, 2], lead: 0, threshold: 0)
+        XCTAssertEqual(field, scores)
+        try roundTrip(scores)
+    }
+
+    func testSpreadSkillRatio() throws {
+        var scores = EnsembleScores(leadTimes: 1, members: 2)
+        try scores.add(ensemble: [[1, 0], [3, 4]], observed: [2, 0], lead: 0)
+        XCTAssertEqual(scores.leads[0].spread, 5.0.squareRoot(), accuracy: 1e-12, "variances 2 and 8")
+        XCTAssertEqual(scores.leads[0].meanRMSE, 2.0.squareRoot(), accuracy: 1e-12, "ensemble means 2 and 2")
+        XCTAssertEqual(scores.leads[0].spreadSkillRatio, (5.0 / 2).squareRoot(), accuracy: 1e-12)
+    }
+
     func testMergingTwoHalvesEqualsOnePass() throws {
         var random = SystemRandomNumberGenerator()
         let (ny, nx, members) = (8, 9, 4)
         let fields = (0..<4).map { _ in (0..<members).map { _ in (0..<(ny * nx)).map { _ in Float.random(in: 0...3, using: &random) } } }
         let observations = (0..<4).map { _ in (0..<(ny * nx)).map { _ in Float.random(in: 0...3, using: &random) } }
-        func scored(_ cases: Range<Int>) throws -> (ContingencyScores, ContinuousScores, FractionsSkillScore, EnsembleScores) {
+        func scored(_ cases: Range<Int>) throws -> (ContingencyScores, ContinuousScores, FractionsSkillScore, EnsembleScores, ProbabilityScores) {
             var c = ContingencyScores(leadTimes: 2, thresholds: [1, 2]), d = ContinuousScores(leadTimes: 2)
             var f = FractionsSkillScore(leadTimes: 2, thresholds: [1], scales: [1, 3]), e = EnsembleScores(leadTimes: 2, members: members)
+            var p = ProbabilityScores(leadTimes: 2, thresholds: [1, 2], bins: members + 1)
             for k in cases {
+                try p.add(ensemble: fields[k], observed: observations[k], lead: k % 2)
                 try c.add(forecast: fields[k][0], observed: observations[k], lead: k % 2)
                 try d.add(forecast: fields[k][0], observed: observations[k], lead: k % 2)
                 try f.add(forecast: fields[k][0], observed: observations[k], ny: ny, nx: nx, lead: k % 2)
                 try e.add(ensemble: fields[k], observed: observations[k], lead: k % 2)
             }
-            return (c, d, f, e)
+            return (c, d, f, e, p)
         }
         let all = try scored(0..<4)
-        var (c, d, f, e) = try scored(0..<2)
+        var (c, d, f, e, p) = try scored(0..<2)
         let second = try scored(2..<4)
-        try c.merge(second.0); try d.merge(second.1); try f.merge(second.2); try e.merge(second.3)
+        try c.merge(second.0); try d.merge(second.1); try f.merge(second.2); try e.merge(second.3); try p.merge(second.4)
         XCTAssertEqual(c, all.0)
+        XCTAssertEqual(p, all.4, "counts and sums of exact binary fractions")
         for t in 0..<2 {
             XCTAssertEqual(d.leads[t].rootMeanSquaredError, all.1.leads[t].rootMeanSquaredError, accuracy: 1e-12)
             XCTAssertEqual(f.sums[t][0][1].value, all.2.sums[t][0][1].value, accuracy: 1e-12)
             XCTAssertEqual(e.leads[t].crps, all.3.leads[t].crps, accuracy: 1e-12)
             XCTAssertEqual(e.leads[t].ranks, all.3.leads[t].ranks)
+            XCTAssertEqual(e.leads[t].spreadSkillRatio, all.3.leads[t].spreadSkillRatio, accuracy: 1e-12)
         }
     }
 }

@@ -4,16 +4,21 @@
 /// mean |x_i - y| - S / (2 M^2) (standard) or - S / (2 M (M - 1)) (fair, unbiased for the
 /// ensemble's size), where S = sum over pairs |x_i - x_j| = 2 sum_i (2 i - M + 1) x_(i) is taken
 /// from the sorted members in O(M log M). In the histogram an observation equal to k members is
-/// shared evenly among the k + 1 ranks it could take.
+/// shared evenly among the k + 1 ranks it could take. The spread-skill ratio is the root of the mean
+/// ensemble variance (unbiased, M - 1) over the RMSE of the ensemble mean (near 1 for a reliable
+/// ensemble, below 1 when it is underdispersive).
 public struct EnsembleScores: Codable, Equatable, Sendable {
     /// Sums of one lead time.
     public struct Sums: Codable, Equatable, Sendable {
-        public var pixels = 0.0, standard = 0.0, fair = 0.0
+        public var pixels = 0.0, standard = 0.0, fair = 0.0, variance = 0.0, meanSquaredError = 0.0
         /// Observations per rank, M + 1 bins.
         public var ranks: [Double]
 
         public var crps: Double { pixels > 0 ? standard / pixels : .nan }
         public var fairCRPS: Double { pixels > 0 ? fair / pixels : .nan }
+        public var spread: Double { pixels > 0 ? (variance / pixels).squareRoot() : .nan }
+        public var meanRMSE: Double { pixels > 0 ? (meanSquaredError / pixels).squareRoot() : .nan }
+        public var spreadSkillRatio: Double { meanRMSE > 0 ? spread / meanRMSE : .nan }
         /// The histogram normalised to sum to 1.
         public var rankFrequencies: [Double] { let n = ranks.reduce(0, +); return ranks.map { n > 0 ? $0 / n : .nan } }
     }
@@ -45,13 +50,18 @@ public struct EnsembleScores: Codable, Equatable, Sendable {
             }
             x.sort()
             var absolute = 0.0, pairs = 0.0, below = 0, equal = 0
+            let mean = x.reduce(0, +) / m
+            var squares = 0.0
             for (k, v) in x.enumerated() {
+                squares += (v - mean) * (v - mean)
                 absolute += abs(v - y)
                 pairs += (2 * Double(k) - m + 1) * v
                 if v < y { below += 1 } else if v == y { equal += 1 }
             }
             pairs *= 2
             sums.pixels += 1
+            sums.variance += squares / (m - 1)
+            sums.meanSquaredError += (mean - y) * (mean - y)
             sums.standard += absolute / m - pairs / (2 * m * m)
             sums.fair += absolute / m - pairs / (2 * m * (m - 1))
             let share = 1 / Double(equal + 1)
@@ -67,6 +77,8 @@ public struct EnsembleScores: Codable, Equatable, Sendable {
             leads[t].pixels += other.leads[t].pixels
             leads[t].standard += other.leads[t].standard
             leads[t].fair += other.leads[t].fair
+            leads[t].variance += other.leads[t].variance
+            leads[t].meanSquaredError += other.leads[t].meanSquaredError
             for r in leads[t].ranks.indices { leads[t].ranks[r] += other.leads[t].ranks[r] }
         }
     }
