@@ -1,6 +1,3 @@
-import NowcastCore
-import NowcastPhysics
-
 /// One way of making a forecast's ensemble members from the latest observations: persistence,
 /// extrapolation along the estimated motion, or a trained model. Each holds its inputs; fields come
 /// out in physical units, one lead time at a time.
@@ -11,79 +8,4 @@ public protocol NowcastMethod {
     var memberLimit: Int? { get }
     /// Member `member`'s forecast, `leads` fields handed to `lead` in order (lead index from 0).
     func forecast(member: Int, leads: Int, lead: (_ index: Int, _ field: [Float]) throws -> Void) throws
-}
-
-/// The last observation held for every lead time: one member.
-public struct PersistenceNowcast: NowcastMethod {
-    public let last: [Float]
-    public var name: String { "persistence" }
-    public var memberLimit: Int? { 1 }
-
-    public init(last: [Float]) { self.last = last }
-
-    public func forecast(member: Int, leads: Int, lead: (Int, [Float]) throws -> Void) throws {
-        for index in 0..<leads { try lead(index, last) }
-    }
-}
-
-/// A trained model folder's members, each run on the whole grid. With `.deep`, member k is the
-/// run's k-th trained member. With `.dropout` (MC dropout), member k is trained member k modulo their
-/// number with dropout at the trained rate, masks drawn from `(seed, k)`. With `.noise`, member k is trained member k modulo their number run
-/// on inputs perturbed by a noise field with the latest observation's power spectrum
-/// (`FourierFilterNoise`, drawn from `(seed, k)`), scaled to `noiseScale` times the standard
-/// deviation of the latest frame's wet values in model units and added where the inputs are wet.
-public struct ModelNowcast: NowcastMethod {
-    /// How the members are made.
-    public enum Ensemble: String, Codable, Sendable { case deep, dropout, noise }
-
-    public let forecaster: EnsembleForecaster
-    public let frames: [[Float]]
-    public let ny: Int, nx: Int
-    public let folder: String
-    public let ensemble: Ensemble
-    private let noise: (filter: FourierFilterNoise, amplitude: Float)?
-    private let seed: UInt64
-
-    public init(forecaster: EnsembleForecaster, folder: String, frames: [[Float]], ny: Int, nx: Int,
-                ensemble: Ensemble = .deep, noiseScale: Float = 0.2, seed: UInt64 = 0) throws {
-        (self.forecaster, self.folder, self.frames, self.ny, self.nx) = (forecaster, folder, frames, ny, nx)
-        (self.ensemble, self.seed) = (ensemble, seed)
-        if ensemble == .dropout, forecaster.artifact.model.dropout <= 0 {
-            throw ForecastError.setting(key: "ensemble", expected: "a run trained with dropout (model.dropout above 0) for MC-dropout members",
-                                        found: "dropout with \(folder), trained without")
-        }
-        guard ensemble == .noise else {
-            noise = nil
-            return
-        }
-        let data = forecaster.artifact.data
-        var latest = frames.last ?? []
-        latest.withUnsafeMutableBufferPointer { data.transforms.forward($0) }
-        let wet = latest.filter { !$0.isNaN && $0 > data.missingInput }
-        let mean = wet.reduce(0.0) { $0 + Double($1) } / Double(max(1, wet.count))
-        let std = (wet.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(max(1, wet.count))).squareRoot()
-        guard wet.count > 1, std > 0, let filter = FourierFilterNoise(field: latest, ny: ny, nx: nx, noRain: data.missingInput) else {
-            throw ForecastError.input(expected: "a latest observation with rain of some variation to shape the noise ensemble",
-                                      found: "\(wet.count) wet values")
-        }
-        noise = (filter, noiseScale * Float(std))
-    }
-
-    public var name: String {
-        "\(forecaster.artifact.model.type.rawValue) model \(folder)" + (ensemble == .noise ? " with input noise" : ensemble == .dropout ? " with MC dropout" : "")
-    }
-
-    public var memberLimit: Int? { ensemble == .deep ? forecaster.members.count : nil }
-
-    public func forecast(member: Int, leads: Int, lead: (Int, [Float]) throws -> Void) throws {
-        var perturbation: [Float]?
-        if let noise {
-            var random = SeededGenerator(seed: seed, stream: UInt64(member))
-            perturbation = noise.filter.next(using: &random).map { $0 * noise.amplitude }
-        }
-        let draws = ensemble == .dropout ? SeededGenerator(seed: seed, stream: UInt64(member)) : nil
-        let fields = try forecaster.forecast(member: member % forecaster.members.count, frames: frames, ny: ny, nx: nx, leads: leads,
-                                             perturbation: perturbation, dropoutDraws: draws)
-        for (index, field) in fields.enumerated() { try lead(index, field) }
-    }
 }
