@@ -37,6 +37,10 @@ public final class ForecastJob {
         let (method, inputs, grid, units, motion) = try prepare(series, time: try config.referenceTime())
         // The product carries the motion in m/s, which needs cells in metres or kilometres.
         let cellMetres = kilometres(grid.dx, grid.xyUnits).map { $0 * 1000 }
+        guard series.step > 0 else {
+            throw ForecastError.archive(detail: "one frame (\(series.entries[0].path)) gives no time step to count the lead times in; "
+                + "give the archive's earlier frames too")
+        }
         if let limit = method.memberLimit, config.members > limit {
             throw ForecastError.setting(key: "members", expected: "at most \(limit) for \(method.name)", found: "\(config.members)")
         }
@@ -45,7 +49,7 @@ public final class ForecastJob {
         let source = inputs.frames[0]
         let quantity = CFQuantity.forField(units: units, quantity: source.quantity)
         let layout = ForecastProductLayout(
-            grid: grid, quantity: quantity, referenceTime: inputs.referenceTime, stepSeconds: series.step > 0 ? series.step : 300,
+            grid: grid, quantity: quantity, referenceTime: inputs.referenceTime, stepSeconds: series.step,
             leadTimes: config.leadtimes, realizations: realizations, thresholds: config.thresholds, inputTimes: inputs.frames.map(\.validTime),
             motion: motion != nil && cellMetres != nil, globals: globals(method: method, inputs: inputs), deflateLevel: config.deflateLevel)
         let writer = try CFProductWriter(path: config.output, layout: layout)
@@ -59,7 +63,7 @@ public final class ForecastJob {
             }
             if let motion, let cellMetres {
                 // Pixels per step to metres per second along the coordinates (rows often run southwards).
-                let perSecond = Float(cellMetres / max(series.step, 1))
+                let perSecond = Float(cellMetres / series.step)
                 let (sx, sy): (Float, Float) = (grid.x.count > 1 && grid.x[1] < grid.x[0] ? -1 : 1, grid.y.count > 1 && grid.y[1] < grid.y[0] ? -1 : 1)
                 try writer.writeMotion(u: motion.u.map { $0 * perSecond * sx }, v: motion.v.map { $0 * perSecond * sy })
             }

@@ -90,13 +90,7 @@ struct Forecast: ParsableCommand {
             c.ensemble = value
         }
         if let noiseScale { c.noiseScale = noiseScale }
-        if let thresholds {
-            let values = thresholds.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
-            guard !values.isEmpty, values.allSatisfy({ $0?.isFinite == true }) else {
-                throw ValidationError("--thresholds '\(thresholds)': expected numbers separated by commas, e.g. 0.5,1,5,10")
-            }
-            c.thresholds = values.compactMap { $0 }
-        }
+        if let thresholds { c.thresholds = try numberList(thresholds, flag: "--thresholds", example: "0.5,1,5,10") }
         if let institution { c.institution = institution }
         if let title { c.title = title }
         if let deflateLevel { c.deflateLevel = deflateLevel }

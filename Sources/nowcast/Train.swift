@@ -133,7 +133,7 @@ struct TrainOptions: ParsableArguments {
         if let steps { c.steps = steps }
         if let epochs { c.epochs = epochs }
         if let model { c.model.type = model }
-        if let hidden { c.model.hidden = try Self.list(hidden, flag: "--hidden", example: "32,32") }
+        if let hidden { c.model.hidden = try numberList(hidden, flag: "--hidden", example: "32,32") }
         if let kernel { c.model.kernel = kernel }
         if let upsampling { c.model.upsampling = upsampling }
         if let base { c.model.base = base }
@@ -145,8 +145,8 @@ struct TrainOptions: ParsableArguments {
         if let weightDecay { c.optimizer.weightDecay = weightDecay }
         if let momentum { c.optimizer.momentum = momentum }
         if nesterov { c.optimizer.nesterov = true }
-        if let lossThresholds { c.lossWeights.thresholds = try Self.list(lossThresholds, flag: "--loss-thresholds", example: "0.5,2,5,10,30") }
-        if let lossWeights { c.lossWeights.weights = try Self.list(lossWeights, flag: "--loss-weights", example: "1,2,5,10,30,50") }
+        if let lossThresholds { c.lossWeights.thresholds = try numberList(lossThresholds, flag: "--loss-thresholds", example: "0.5,2,5,10,30") }
+        if let lossWeights { c.lossWeights.weights = try numberList(lossWeights, flag: "--loss-weights", example: "1,2,5,10,30,50") }
         if let warmupSteps { c.schedule.warmupSteps = warmupSteps }
         if let decay { c.schedule.decay = decay }
         if let minimumRate { c.schedule.minimumRate = minimumRate }
@@ -154,7 +154,7 @@ struct TrainOptions: ParsableArguments {
         if let decayFactor { c.schedule.factor = decayFactor }
         if let logEvery { c.logEvery = logEvery }
         if let validationBatches { c.validation.maxBatches = validationBatches }
-        if let thresholds { c.validation.thresholds = try Self.list(thresholds, flag: "--thresholds", example: "0.5,1,5") }
+        if let thresholds { c.validation.thresholds = try numberList(thresholds, flag: "--thresholds", example: "0.5,1,5") }
         if let clipNorm { c.clipNorm = clipNorm }
         if let validateEvery { c.validation.every = validateEvery }
         if let score { c.validation.score = score }
@@ -162,13 +162,6 @@ struct TrainOptions: ParsableArguments {
         if let checkpointEvery { c.checkpoint.every = checkpointEvery }
         if let keep { c.checkpoint.keep = keep }
         return c
-    }
-
-    /// A comma-separated list of numbers.
-    private static func list<T: LosslessStringConvertible>(_ text: String, flag: String, example: String) throws -> [T] {
-        let values = text.split(separator: ",").map { T(String($0).trimmingCharacters(in: .whitespaces)) }
-        guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else { throw ValidationError("\(flag) '\(text)': expected numbers such as \(example)") }
-        return values.compactMap { $0 }
     }
 }
 

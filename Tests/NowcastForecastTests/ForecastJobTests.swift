@@ -15,36 +15,32 @@ private let shared: Result<(archive: String, run: String), Error> = Result {
                                         window: WindowSpec(inputs: 3, targets: 2, stride: 1, patchSize: 24, patchStride: 24),
                                         split: SplitSpec(blockHours: 2, validation: 0.3, test: 0.0, seed: 2), shardSize: 16,
                                         filters: WindowFilters(maxMissingFraction: 0.05, minWetFraction: 0.0, wetThreshold: 0.1))
+    let folder = (store as NSString).deletingLastPathComponent
+    return (folder + "/archive", try trainSmallUNet(store: store, output: folder + "/run", members: 2, dropout: 0))
+}
+
+/// Two steps of a depth-2 U-Net on `store`: the weights barely matter, the run folder does.
+private func trainSmallUNet(store: String, output: String, members: Int, dropout: Float) throws -> String {
     var config = TrainConfig()
     config.store = store
-    config.output = (store as NSString).deletingLastPathComponent + "/run"
-    config.model = ModelSpec(type: .unet, base: 4, depth: 2)
-    config.members = 2
+    config.output = output
+    config.model = ModelSpec(type: .unet, base: 4, depth: 2, dropout: dropout)
+    config.members = members
     config.batchSize = 4
     config.shuffleBuffer = 8
     config.steps = 2
     config.validation.every = 2
     config.checkpoint.every = 2
     _ = try TrainingRun(config: config).run(resume: false)
-    return ((store as NSString).deletingLastPathComponent + "/archive", config.output)
+    return output
 }
 
 /// The same training with dropout 0.3 before the head, for MC-dropout members.
 private let dropoutRun: Result<String, Error> = Result {
     let run = try shared.get().run
-    let manifest = try EnsembleArtifact.load(run).artifact
-    var config = TrainConfig()
-    config.store = (run as NSString).deletingLastPathComponent + "/store"
-    config.output = (run as NSString).deletingLastPathComponent + "/dropout-run"
-    config.model = ModelSpec(type: .unet, base: 4, depth: 2, dropout: 0.3)
-    XCTAssertEqual(manifest.model.dropout, 0)
-    config.batchSize = 4
-    config.shuffleBuffer = 8
-    config.steps = 2
-    config.validation.every = 2
-    config.checkpoint.every = 2
-    _ = try TrainingRun(config: config).run(resume: false)
-    return config.output
+    XCTAssertEqual(try EnsembleArtifact.load(run).artifact.model.dropout, 0)
+    let folder = (run as NSString).deletingLastPathComponent
+    return try trainSmallUNet(store: folder + "/store", output: folder + "/dropout-run", members: 1, dropout: 0.3)
 }
 
 final class ForecastJobTests: XCTestCase {
@@ -181,6 +177,8 @@ final class ForecastJobTests: XCTestCase {
         assertFails(try job { $0.output = folder + "/missing-folder/out.nc" }.run(), mentions: ["missing-folder"])
         assertFails(try job { $0.ensemble = .noise }.run(), mentions: ["'ensemble'", "deep"])
         assertFails(try job { $0.noiseScale = .nan }.run(), mentions: ["'noise_scale'"])
+        let first = try ArchiveListing.files([try shared.get().archive])[0]
+        assertFails(try job { $0.model = "persistence"; $0.inputs = [first] }.run(), mentions: ["one frame", "no time step"])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), [], "nothing written")
     }
 

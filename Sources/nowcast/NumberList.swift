@@ -1,0 +1,9 @@
+import ArgumentParser
+
+/// A flag's comma-separated list of numbers (`--thresholds 0.5,1,5`); anything else is one line
+/// naming the flag and an example.
+func numberList<T: LosslessStringConvertible>(_ text: String, flag: String, example: String) throws -> [T] {
+    let values = text.split(separator: ",").map { T(String($0).trimmingCharacters(in: .whitespaces)) }
+    guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else { throw ValidationError("\(flag) '\(text)': expected numbers such as \(example)") }
+    return values.compactMap { $0 }
+}
