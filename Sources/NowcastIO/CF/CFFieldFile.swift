@@ -158,11 +158,11 @@ public final class CFFieldFile: FieldFile {
             path: path, detail: "several field variables (\(candidates.map(\.pathName).joined(separator: ", "))); choose one with --variable")
     }
 
-    private static func render(_ dims: [NetCDFDimension]) -> String {
+    static func render(_ dims: [NetCDFDimension]) -> String {
         dims.map { "\($0.name)=\($0.length)" }.joined(separator: ", ")
     }
 
-    private static func coordinate(_ dim: NetCDFDimension, in variables: [NetCDFVariable]) -> NetCDFVariable? {
+    static func coordinate(_ dim: NetCDFDimension, in variables: [NetCDFVariable]) -> NetCDFVariable? {
         variables.first { $0.name == dim.name && $0.dimensions.count == 1 && $0.dimensions[0].name == dim.name }
     }
 
@@ -170,7 +170,7 @@ public final class CFFieldFile: FieldFile {
         v.attributes["units"]?.stringValue?.contains(" since ") ?? false
     }
 
-    private static func isTime(_ dim: NetCDFDimension, variables: [NetCDFVariable]) -> Bool {
+    static func isTime(_ dim: NetCDFDimension, variables: [NetCDFVariable]) -> Bool {
         if let coordinate = coordinate(dim, in: variables) {
             return isTimeUnits(coordinate) || coordinate.attributes["standard_name"]?.stringValue == "time"
                 || coordinate.attributes["axis"]?.stringValue == "T"
@@ -184,7 +184,7 @@ public final class CFFieldFile: FieldFile {
     /// and other satellite products, exporters of several services), in the order they are tried.
     static let projectionAttributes = ["gdal_projection", "proj4_string", "proj4", "proj4text", "proj4_params", "proj_params", "projection"]
 
-    private static func grid(of variable: NetCDFVariable, variables: [NetCDFVariable], file: NetCDFFile, globals: Attributes,
+    static func grid(of variable: NetCDFVariable, variables: [NetCDFVariable], file: NetCDFFile, globals: Attributes,
                              warnings: inout [String]) throws -> Grid {
         let dims = variable.dimensions
         let yDim = dims[dims.count - 2], xDim = dims[dims.count - 1]
@@ -231,7 +231,7 @@ public final class CFFieldFile: FieldFile {
 
     // MARK: - Time
 
-    private static func decode(_ v: NetCDFVariable, path: String) throws -> (CFTimeUnits, [Date]) {
+    static func decode(_ v: NetCDFVariable, path: String) throws -> (CFTimeUnits, [Date]) {
         guard let unitsText = v.attributes["units"]?.stringValue else {
             throw NowcastIOError.badTime(path: path, variable: v.pathName, detail: "no 'units' attribute; expected '<unit> since <date>'")
         }

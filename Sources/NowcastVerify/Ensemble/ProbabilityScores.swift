@@ -12,9 +12,19 @@ public struct ProbabilityScores: Codable, Equatable, Sendable {
         /// Per probability bin: forecasts, their summed probabilities, observed events.
         public var binCounts: [Double], binProbabilities: [Double], binEvents: [Double]
 
-        init(bins: Int) {
+        public init(bins: Int) {
             binCounts = [Double](repeating: 0, count: bins)
             (binProbabilities, binEvents) = (binCounts, binCounts)
+        }
+
+        /// Adds the sums of another (lead, threshold) with the same bins.
+        public mutating func merge(_ o: Sums) {
+            count += o.count; brier += o.brier; events += o.events
+            for b in binCounts.indices where b < o.binCounts.count {
+                binCounts[b] += o.binCounts[b]
+                binProbabilities[b] += o.binProbabilities[b]
+                binEvents[b] += o.binEvents[b]
+            }
         }
 
         public var brierScore: Double { count > 0 ? brier / count : .nan }
@@ -112,16 +122,6 @@ public struct ProbabilityScores: Codable, Equatable, Sendable {
         try ScoreError.check("ProbabilityScores.merge", other.thresholds == thresholds && other.bins == bins && other.rules == rules
                                  && other.sums.count == sums.count,
                              "\(sums.count) lead times, thresholds \(thresholds), \(bins) bins", "\(other.sums.count), \(other.thresholds), \(other.bins)")
-        for t in sums.indices {
-            for k in thresholds.indices {
-                let o = other.sums[t][k]
-                sums[t][k].count += o.count; sums[t][k].brier += o.brier; sums[t][k].events += o.events
-                for b in 0..<bins {
-                    sums[t][k].binCounts[b] += o.binCounts[b]
-                    sums[t][k].binProbabilities[b] += o.binProbabilities[b]
-                    sums[t][k].binEvents[b] += o.binEvents[b]
-                }
-            }
-        }
+        for t in sums.indices { for k in thresholds.indices { sums[t][k].merge(other.sums[t][k]) } }
     }
 }

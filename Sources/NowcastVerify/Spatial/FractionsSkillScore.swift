@@ -11,6 +11,8 @@ public struct FractionsSkillScore: Codable, Equatable, Sendable {
         public var forecastSquared = 0.0, observedSquared = 0.0, product = 0.0
         public var observedEvents = 0.0, pixels = 0.0
 
+        public init() {}
+
         public var value: Double {
             let denominator = forecastSquared + observedSquared
             return denominator > 0 ? 1 - (forecastSquared - 2 * product + observedSquared) / denominator : .nan
@@ -93,7 +95,8 @@ public struct FractionsSkillScore: Codable, Equatable, Sendable {
 }
 
 extension FractionsSkillScore.Sums {
-    mutating func merge(_ o: Self) {
+    /// Adds the sums of another (lead, threshold, scale).
+    public mutating func merge(_ o: Self) {
         forecastSquared += o.forecastSquared; observedSquared += o.observedSquared; product += o.product
         observedEvents += o.observedEvents; pixels += o.pixels
     }

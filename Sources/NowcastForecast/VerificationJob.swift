@@ -1,0 +1,173 @@
+import Foundation
+import NowcastData
+import NowcastIO
+import NowcastVerify
+
+/// `nowcast verify` as a library call: scores every product of every source against the
+/// observations valid at its lead times, and the baselines (persistence, extrapolation) made from
+/// the same observations for the same reference times, into one `VerificationReport`.
+///
+/// Products are read one lead time at a time (all members of that lead), in reference-time order,
+/// and observations are kept only while a later product can still need them, so memory is bounded
+/// by one lead of one product plus the observation window, whatever the number of products.
+/// Observations on a finer grid than the products (a model trained on coarsened fields) are
+/// compared as block means, the way the training set was coarsened.
+public final class VerificationJob {
+    public let config: VerificationConfig
+    /// Called after each product with (done, total).
+    public var progress: (Int, Int) -> Void = { _, _ in }
+    /// Warnings and notes, one line each.
+    public var log: (String) -> Void = { _ in }
+
+    public init(config: VerificationConfig) { self.config = config }
+
+    /// What a product is, read from its header.
+    struct Product {
+        var source: Int
+        var path: String
+        var referenceTime: Date
+        var members: Int
+    }
+
+    /// The verification and a few facts about it for the terminal.
+    public struct Result: Sendable {
+        public var report: VerificationReport
+        public var products: Int
+        public var referenceTimes: Int
+        /// How observations were matched to the products' grid, in words.
+        public var gridMatch: String
+    }
+
+    public func run() throws -> Result {
+        try config.validate()
+        let (products, first) = try listProducts()
+        let chain = try config.transformChain()
+        let observed = try ObservationWindow(config: config, chain: chain, forecastGrid: first.grid, forecastUnits: first.units,
+                                             productPath: first.path)
+        for line in observed.series.report.warningLines { log(line) }
+        let leads = first.leadTimes
+        let step = first.leadSeconds[0]
+        let settings = ScoreSettings(leadTimes: leads, stepSeconds: step, thresholds: config.thresholds, scales: config.scales,
+                                     rules: config.rules, bins: config.bins, decibel: config.decibel ? DecibelScale() : nil,
+                                     ny: first.grid.ny, nx: first.grid.nx)
+        var scores = config.sources.enumerated().map { k, source in
+            ForecastScores(label: source.label, members: products.first { $0.source == k }?.members ?? 1, settings: settings)
+        }
+        var baselines = config.baselines.map { ForecastScores(label: $0.rawValue, members: 1, settings: settings) }
+        let baselineChain = try ForecastConfig().transformChain()
+        let kilometres = Self.kilometres(first.grid)
+        if kilometres == nil, config.baselines.contains(.extrapolation) {
+            log("the grid's cells are not in metres or kilometres; the extrapolation baseline takes a pixel as 1 km")
+        }
+
+        progress(0, products.count)
+        var done = 0
+        var previous: Date?
+        for product in products {
+            let validTimes = (1...leads).map { product.referenceTime.addingTimeInterval(Double($0) * step) }
+            observed.forget(before: product.referenceTime.addingTimeInterval(-Double(config.motionFrames) * step))
+            let file = try CFForecastFile(path: product.path, variable: config.forecastVariable)
+            scores[product.source].addForecast(referenceTime: Self.seconds(product.referenceTime))
+            for lead in 0..<leads {
+                let truth = try observed.field(at: validTimes[lead], purpose: "lead \(lead + 1) of \(product.path)")
+                try scores[product.source].add(ensemble: try file.ensemble(lead: lead), observed: truth, lead: lead)
+            }
+            if previous != product.referenceTime {
+                previous = product.referenceTime
+                try scoreBaselines(&baselines, at: product, validTimes: validTimes, observed: observed, chain: baselineChain,
+                                   kilometres: kilometres ?? 1, step: step)
+            }
+            done += 1
+            progress(done, products.count)
+        }
+        let report = VerificationReport(settings: settings, units: first.units, scores: scores + baselines)
+        return Result(report: report, products: products.count, referenceTimes: Set(products.map(\.referenceTime)).count,
+                      gridMatch: observed.matchDescription)
+    }
+
+    private func scoreBaselines(_ baselines: inout [ForecastScores], at product: Product, validTimes: [Date], observed: ObservationWindow,
+                                chain: TransformChain, kilometres: Double, step: Double) throws {
+        for (k, baseline) in config.baselines.enumerated() {
+            baselines[k].addForecast(referenceTime: Self.seconds(product.referenceTime))
+            let purpose = "the \(baseline.rawValue) baseline of \(product.path)"
+            switch baseline {
+            case .persistence:
+                let latest = try observed.field(at: product.referenceTime, purpose: purpose)
+                for (lead, time) in validTimes.enumerated() {
+                    try baselines[k].add(ensemble: [latest], observed: try observed.field(at: time, purpose: "lead \(lead + 1) of \(product.path)"), lead: lead)
+                }
+            case .extrapolation:
+                let frames = try (0..<config.motionFrames).reversed().map {
+                    try observed.field(at: product.referenceTime.addingTimeInterval(-Double($0) * step), purpose: purpose)
+                }
+                let grid = observed.grid
+                let method = try ExtrapolationNowcast(frames: frames, ny: grid.ny, nx: grid.nx, transforms: chain, outside: .missing,
+                                                      members: 1, seed: 0, kilometresPerPixel: kilometres, stepSeconds: step)
+                try method.forecast(member: 0, leads: validTimes.count) { lead, field in
+                    try baselines[k].add(ensemble: [field], observed: try observed.field(at: validTimes[lead], purpose: "lead \(lead + 1) of \(product.path)"), lead: lead)
+                }
+            }
+        }
+    }
+
+    /// Every product's header, sorted by reference time; all must share lead times, grid and units.
+    private func listProducts() throws -> ([Product], CFForecastFile) {
+        var products: [Product] = []
+        var first: CFForecastFile?
+        for (k, source) in config.sources.enumerated() {
+            let files: [String]
+            do { files = try ArchiveListing.files(source.products, extensions: ["nc", "nc4", "netcdf"]) } catch {
+                throw VerificationError.data(detail: "forecast products of '\(source.label)': \(error)")
+            }
+            var members: Int?
+            for path in files {
+                let file = try CFForecastFile(path: path, variable: config.forecastVariable)
+                if let reference = first {
+                    try Self.check(file, against: reference)
+                } else {
+                    guard file.leadSeconds.indices.allSatisfy({ abs(file.leadSeconds[$0] - Double($0 + 1) * file.leadSeconds[0]) < 0.5 }) else {
+                        throw VerificationError.data(detail: "\(path): lead times \(file.leadSeconds.map { Int($0) }) s are not evenly spaced from the reference time")
+                    }
+                    first = file
+                }
+                if let members, members != file.members {
+                    throw VerificationError.data(detail: "\(path) has \(file.members) members, the other products of '\(source.label)' \(members); "
+                        + "give products of another ensemble size their own --forecast and --label")
+                }
+                members = file.members
+                if products.contains(where: { $0.source == k && $0.referenceTime == file.referenceTime }) {
+                    throw VerificationError.data(detail: "\(path): a second product of '\(source.label)' from \(UTCTime.iso8601(file.referenceTime))")
+                }
+                products.append(Product(source: k, path: path, referenceTime: file.referenceTime, members: file.members))
+            }
+        }
+        guard let first else { throw VerificationError.data(detail: "no forecast products found") }
+        products.sort { ($0.referenceTime, $0.source, $0.path) < ($1.referenceTime, $1.source, $1.path) }
+        return (products, first)
+    }
+
+    /// Lead times, grid and units must be the first product's.
+    private static func check(_ file: CFForecastFile, against first: CFForecastFile) throws {
+        guard file.leadSeconds == first.leadSeconds else {
+            throw VerificationError.data(detail: "\(file.path) has lead times \(file.leadSeconds.map { Int($0) }) s, \(first.path) \(first.leadSeconds.map { Int($0) }) s; "
+                + "verify products of one lead-time layout together")
+        }
+        guard ObservationWindow.sameGrid(file.grid, first.grid) else {
+            throw VerificationError.data(detail: "\(file.path) is on a \(file.grid.summary) grid, \(first.path) on \(first.grid.summary)")
+        }
+        guard ObservationWindow.sameUnits(file.units, first.units) else {
+            throw VerificationError.data(detail: "\(file.path) is in '\(file.units)', \(first.path) in '\(first.units)'")
+        }
+    }
+
+    static func seconds(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970.rounded()) }
+
+    /// A grid step in kilometres, nil for index grids and degrees.
+    static func kilometres(_ grid: Grid) -> Double? {
+        switch grid.xyUnits {
+        case "km": return abs(grid.dx)
+        case "m": return abs(grid.dx) / 1000
+        default: return nil
+        }
+    }
+}
