@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "NowcastForecast", dependencies: ["NowcastCore", "NowcastIO", "NowcastData", "NowcastModels", "NowcastNN", "NowcastPhysics", "NowcastVerify", "NowcastPlot"]),
         .target(name: "NowcastVerify"),
         .target(name: "NowcastPlot", dependencies: ["CCairo"]),
-        .target(name: "NowcastTrain", dependencies: ["NowcastCore", "NowcastData", "NowcastIO", "NowcastModels", "NowcastNN", "NowcastVerify"]),
+        .target(name: "NowcastTrain", dependencies: ["NowcastCore", "NowcastData", "NowcastIO", "NowcastModels", "NowcastNN", "NowcastVerify", "NowcastPlot"]),
         .executableTarget(
             name: "nowcast",
             dependencies: ["NowcastCore", "NowcastIO", "NowcastData", "NowcastNN", "NowcastModels", "NowcastSynthetic", "NowcastTrain", "NowcastVerify", "NowcastForecast", "NowcastPhysics", "NowcastPlot",
@@ -65,6 +65,7 @@ let package = Package(
         .testTarget(name: "NowcastIOTests", dependencies: ["CNetCDF", "NowcastCore", "NowcastIO", "NowcastSynthetic", "NowcastTestSupport"]),
         .testTarget(name: "NowcastDataTests", dependencies: ["NowcastCore", "NowcastData", "NowcastIO", "NowcastTestSupport"]),
         .testTarget(name: "NowcastVerifyTests", dependencies: ["NowcastVerify"]),
+        .testTarget(name: "NowcastPlotTests", dependencies: ["NowcastPlot"]),
         .testTarget(name: "NowcastForecastTests", dependencies: ["NowcastForecast", "NowcastCore", "NowcastIO", "NowcastData", "NowcastModels", "NowcastPhysics", "NowcastTrain", "NowcastTestSupport"]),
         .testTarget(name: "NowcastPhysicsTests", dependencies: ["NowcastCore", "NowcastPhysics"]),
         .testTarget(name: "NowcastSyntheticTests", dependencies: ["NowcastCore", "NowcastIO", "NowcastSynthetic", "NowcastTestSupport"]),

@@ -102,7 +102,7 @@ public final class ForecastJob {
             let frames = inputs.frames.map { Coarsening.blockMean($0.values, ny: grid.ny, nx: grid.nx, factor: factor) }
             let method = try ModelNowcast(forecaster: forecaster, folder: config.model, frames: frames, ny: grid.ny / factor, nx: grid.nx / factor,
                                           ensemble: config.ensemble, noiseScale: config.noiseScale, seed: config.seed)
-            return (method, inputs, coarsened(grid, by: factor), contract.transforms.physicalUnits(source: contract.units), nil)
+            return (method, inputs, grid.coarsened(by: factor), contract.transforms.physicalUnits(source: contract.units), nil)
         }
     }
 
@@ -139,20 +139,6 @@ public final class ForecastJob {
         if series.step > 0, abs(series.step - contract.stepSeconds) > 0.5 {
             throw ForecastError.archive(detail: "the archive's frames are \(Int(series.step)) s apart, the model was trained on \(Int(contract.stepSeconds)) s (\(config.model))")
         }
-    }
-
-    /// The grid of block means: cell centres are the blocks' centres.
-    private func coarsened(_ grid: Grid, by factor: Int) -> Grid {
-        guard factor > 1 else { return grid }
-        func centres(_ values: [Double]) -> [Double] {
-            (0..<(values.count / factor)).map { b in values[(b * factor)..<((b + 1) * factor)].reduce(0, +) / Double(factor) }
-        }
-        var result = grid
-        result.x = centres(grid.x)
-        result.y = centres(grid.y)
-        result.nx = result.x.count
-        result.ny = result.y.count
-        return result
     }
 
     private func globals(method: NowcastMethod, inputs: ForecastInputs) -> Attributes {

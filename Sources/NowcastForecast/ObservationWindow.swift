@@ -25,10 +25,10 @@ final class ObservationWindow {
         grid = forecastGrid
         let first = series.entries[0].path
         let o = series.grid
-        if Self.sameGrid(o, forecastGrid) {
+        if o.matches(forecastGrid) {
             factor = 1
             matchDescription = "observations on the products' grid (\(o.ny) x \(o.nx))"
-        } else if let f = Self.coarseningFactor(fine: o, coarse: forecastGrid) {
+        } else if let f = o.blockFactor(of: forecastGrid) {
             factor = f
             matchDescription = "block means of \(f) x \(f) observation pixels (\(o.ny) x \(o.nx) to \(forecastGrid.ny) x \(forecastGrid.nx))"
         } else {
@@ -66,27 +66,6 @@ final class ObservationWindow {
     func forget(before time: Date) {
         let limit = VerificationJob.seconds(time)
         cache = cache.filter { $0.key >= limit }
-    }
-
-    /// Same size and coordinates (to a thousandth of a cell) in the same units.
-    static func sameGrid(_ a: Grid, _ b: Grid) -> Bool {
-        guard a.ny == b.ny, a.nx == b.nx, a.xyUnits == b.xyUnits else { return false }
-        let tolerance = 1e-3 * max(a.dx, a.dy, 1e-12)
-        return zip(a.x, b.x).allSatisfy { abs($0 - $1) <= tolerance } && zip(a.y, b.y).allSatisfy { abs($0 - $1) <= tolerance }
-    }
-
-    /// The factor f when `coarse`'s cells are the centres of `fine`'s f x f blocks.
-    static func coarseningFactor(fine: Grid, coarse: Grid) -> Int? {
-        guard coarse.nx > 0, coarse.ny > 0, fine.xyUnits == coarse.xyUnits else { return nil }
-        let f = fine.nx / coarse.nx
-        guard f > 1, fine.ny / f == coarse.ny else { return nil }
-        func centres(_ values: [Double]) -> [Double] {
-            (0..<(values.count / f)).map { b in values[(b * f)..<((b + 1) * f)].reduce(0, +) / Double(f) }
-        }
-        var blocks = coarse
-        blocks.x = centres(fine.x)
-        blocks.y = centres(fine.y)
-        return sameGrid(blocks, coarse) ? f : nil
     }
 
     /// Units compared as people write them: `mm/h`, `mm h-1`, `mm hr-1` and `mm h^-1` are one.

@@ -152,7 +152,7 @@ public final class VerificationJob {
             throw VerificationError.data(detail: "\(file.path) has lead times \(file.leadSeconds.map { Int($0) }) s, \(first.path) \(first.leadSeconds.map { Int($0) }) s; "
                 + "verify products of one lead-time layout together")
         }
-        guard ObservationWindow.sameGrid(file.grid, first.grid) else {
+        guard file.grid.matches(first.grid) else {
             throw VerificationError.data(detail: "\(file.path) is on a \(file.grid.summary) grid, \(first.path) on \(first.grid.summary)")
         }
         guard ObservationWindow.sameUnits(file.units, first.units) else {

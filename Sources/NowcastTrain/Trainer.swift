@@ -287,9 +287,9 @@ public final class Trainer {
     }
 
     private func writePlot(_ log: RunLog) throws {
-        let text = ProgressPlot.svg(title: "member \(member): \(config.model.summary), \(config.loss.rawValue) loss",
-                                    training: log.trainingLoss, validation: log.validationLoss)
-        try AtomicOutput.write(Data(text.utf8), to: (folder as NSString).appendingPathComponent("progress.svg"))
+        let figure = ProgressPlot.figure(title: "member \(member): \(config.model.summary), \(config.loss.rawValue) loss",
+                                         training: log.trainingLoss, validation: log.validationLoss)
+        try AtomicOutput.write(try figure.render(.svg), to: (folder as NSString).appendingPathComponent("progress.svg"))
     }
 
     /// A validation report as a log record.

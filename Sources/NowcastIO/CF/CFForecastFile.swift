@@ -7,8 +7,9 @@ import Foundation
 ///
 /// The reference time comes from a `forecast_reference_time` variable (by name or standard name);
 /// failing that, from valid time minus a `forecast_period` variable; failing that, from the time
-/// units' epoch when the valid times are whole multiples of their spacing after it, as pySTEPS
-/// writes them. A file with none of these is refused: scores need to know which lead each field is.
+/// units' epoch when the valid times are whole multiples of their spacing after it and that spacing
+/// is at most 6 hours, as pySTEPS writes them (an observation's "seconds since 1970" is not taken
+/// for a forecast from 1970). A file with none of these is refused: scores need to know which lead each field is.
 public final class CFForecastFile {
     public let path: String
     /// The forecast variable read.
@@ -163,7 +164,7 @@ public final class CFForecastFile {
         }
         // pySTEPS: "minutes since <reference time>", valid times k * step after it.
         let offsets = valid.map { $0.timeIntervalSince(timeUnits.reference) }
-        if let step = offsets.first, step > 0,
+        if let step = offsets.first, step > 0, step <= 6 * 3600,
            offsets.enumerated().allSatisfy({ abs($0.element - Double($0.offset + 1) * step) < 0.5 }) {
             return (timeUnits.reference, "the epoch of '\(timeName)' units (valid times follow it every \(Int(step.rounded())) s)")
         }

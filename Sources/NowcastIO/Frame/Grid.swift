@@ -60,6 +60,35 @@ public struct Grid: Equatable, Sendable, Codable {
     /// Cell height along y (absolute), 1 for a single row.
     public var dy: Double { ny > 1 ? abs(y[1] - y[0]) : 1 }
 
+    /// The grid of `factor` x `factor` block means (what `Coarsening.blockMean` makes of a field):
+    /// cell centres are the blocks' centres; rows and columns beyond whole blocks are dropped.
+    public func coarsened(by factor: Int) -> Grid {
+        guard factor > 1 else { return self }
+        func centres(_ values: [Double]) -> [Double] {
+            (0..<(values.count / factor)).map { b in values[(b * factor)..<((b + 1) * factor)].reduce(0, +) / Double(factor) }
+        }
+        var result = self
+        result.x = centres(x)
+        result.y = centres(y)
+        result.nx = result.x.count
+        result.ny = result.y.count
+        return result
+    }
+
+    /// Same size and cell centres (to a thousandth of a cell) in the same units.
+    public func matches(_ other: Grid) -> Bool {
+        guard ny == other.ny, nx == other.nx, xyUnits == other.xyUnits else { return false }
+        let tolerance = 1e-3 * max(dx, dy, 1e-12)
+        return zip(x, other.x).allSatisfy { abs($0 - $1) <= tolerance } && zip(y, other.y).allSatisfy { abs($0 - $1) <= tolerance }
+    }
+
+    /// The factor f (at least 2) when `coarse` is this grid's f x f block means, nil otherwise.
+    public func blockFactor(of coarse: Grid) -> Int? {
+        guard coarse.nx > 0, coarse.ny > 0 else { return nil }
+        let f = nx / coarse.nx
+        return f > 1 && coarsened(by: f).matches(coarse) ? f : nil
+    }
+
     /// A one-line description such as `512 x 512, 0.5 km cells, x -127.75..127.75, y ...`.
     public var summary: String {
         guard isGeoreferenced, let x0 = x.first, let x1 = x.last, let y0 = y.first, let y1 = y.last else {
