@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "NowcastCoreTests", dependencies: ["NowcastCore"]),
         .testTarget(name: "NowcastIOTests", dependencies: ["CNetCDF", "NowcastCore", "NowcastIO", "NowcastSynthetic", "NowcastTestSupport"]),
         .testTarget(name: "NowcastDataTests", dependencies: ["NowcastCore", "NowcastData", "NowcastIO", "NowcastTestSupport"]),
-        .testTarget(name: "NowcastVerifyTests", dependencies: ["NowcastVerify"]),
+        .testTarget(name: "NowcastVerifyTests", dependencies: ["NowcastVerify", "NowcastTestSupport"]),
         .testTarget(name: "NowcastPlotTests", dependencies: ["NowcastPlot"]),
         .testTarget(name: "NowcastForecastTests", dependencies: ["NowcastForecast", "NowcastCore", "NowcastIO", "NowcastData", "NowcastModels", "NowcastPhysics", "NowcastTrain", "NowcastTestSupport"]),
         .testTarget(name: "NowcastPhysicsTests", dependencies: ["NowcastCore", "NowcastPhysics"]),

@@ -1,6 +1,7 @@
 import Foundation
 import NowcastData
 import NowcastIO
+import NowcastNN
 import NowcastVerify
 
 /// `nowcast verify` as a library call: scores every product of every source against the
@@ -68,10 +69,10 @@ public final class VerificationJob {
             observed.forget(before: product.referenceTime.addingTimeInterval(-Double(config.motionFrames) * step))
             let file = try CFForecastFile(path: product.path, variable: config.forecastVariable)
             scores[product.source].addForecast(referenceTime: Self.seconds(product.referenceTime))
-            for lead in 0..<leads {
-                let truth = try observed.field(at: validTimes[lead], purpose: "lead \(lead + 1) of \(product.path)")
-                try scores[product.source].add(ensemble: try file.ensemble(lead: lead), observed: truth, lead: lead)
+            let truths = try validTimes.enumerated().map { lead, time in
+                try observed.field(at: time, purpose: "lead \(lead + 1) of \(product.path)")
             }
+            try Self.score(file, against: truths, into: &scores[product.source])
             if previous != product.referenceTime {
                 previous = product.referenceTime
                 try scoreBaselines(&baselines, at: product, validTimes: validTimes, observed: observed, chain: baselineChain,
@@ -83,6 +84,30 @@ public final class VerificationJob {
         let report = VerificationReport(settings: settings, units: first.units, scores: scores + baselines)
         return Result(report: report, products: products.count, referenceTimes: Set(products.map(\.referenceTime)).count,
                       gridMatch: observed.matchDescription)
+    }
+
+    /// Scores every lead of `file`, the leads shared among the cores: each worker reads its leads'
+    /// members and adds them to its own accumulator, merged into `scores` at the end.
+    private static func score(_ file: CFForecastFile, against truths: [[Float]], into scores: inout ForecastScores) throws {
+        let empty = ForecastScores(label: scores.label, members: scores.members, settings: scores.settings)
+        let workers = min(Parallel.workers, truths.count)
+        var parts = [ForecastScores](repeating: empty, count: workers)
+        var failures = [Error?](repeating: nil, count: workers)
+        parts.withUnsafeMutableBufferPointer { parts in
+            failures.withUnsafeMutableBufferPointer { failures in
+                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    do {
+                        for lead in stride(from: w, to: truths.count, by: workers) {
+                            try parts[w].add(ensemble: try file.ensemble(lead: lead), observed: truths[lead], lead: lead)
+                        }
+                    } catch {
+                        failures[w] = error
+                    }
+                }
+            }
+        }
+        if let failure = failures.compactMap({ $0 }).first { throw failure }
+        for part in parts { try scores.merge(part) }
     }
 
     private func scoreBaselines(_ baselines: inout [ForecastScores], at product: Product, validTimes: [Date], observed: ObservationWindow,

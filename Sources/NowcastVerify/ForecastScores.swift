@@ -60,15 +60,16 @@ public struct ForecastScores: Codable, Equatable, Sendable {
         let (ny, nx) = (settings.ny, settings.nx)
         try ScoreError.check("ForecastScores.add (\(label))", fields.count == members && observed.count == ny * nx && fields.allSatisfy { $0.count == ny * nx },
                              "\(members) member\(members == 1 ? "" : "s") of \(ny) x \(nx)", "\(fields.count) of \(fields.first?.count ?? 0) values")
-        let mean = members == 1 ? fields[0] : Self.mean(fields)
+        let packed = members == 1 ? fields[0] : pixelMajor(fields)
+        let mean = members == 1 ? fields[0] : Self.mean(packed, members: members)
         try continuous.add(forecast: mean, observed: observed, lead: lead)
         if let scale = settings.decibel {
             try decibel?.add(forecast: mean.map(scale.forward), observed: observed.map(scale.forward), lead: lead)
         }
         try categorical.add(forecast: mean, observed: observed, lead: lead)
         try fractions.add(forecast: mean, observed: observed, ny: ny, nx: nx, lead: lead)
-        try ensemble?.add(ensemble: fields, observed: observed, lead: lead)
-        try probability?.add(ensemble: fields, observed: observed, lead: lead)
+        ensemble?.add(pixelMajor: packed, observed: observed, lead: lead)
+        try probability?.add(pixelMajor: packed, members: members, observed: observed, lead: lead)
     }
 
     /// Adds another accumulator of the same label, members and settings.
@@ -108,12 +109,11 @@ public struct ForecastScores: Codable, Equatable, Sendable {
         return ranks
     }
 
-    /// The members' mean per pixel, missing where any member is.
-    static func mean(_ fields: [[Float]]) -> [Float] {
-        var sum = fields[0]
-        for field in fields.dropFirst() { for i in sum.indices { sum[i] += field[i] } }
-        let scale = 1 / Float(fields.count)
-        for i in sum.indices { sum[i] *= scale }
-        return sum
+    /// The members' mean per pixel (members interleaved pixel by pixel), missing where any member is.
+    static func mean(_ packed: [Float], members m: Int) -> [Float] {
+        let scale = 1 / Float(m)
+        return packed.withUnsafeBufferPointer { values in
+            (0..<(values.count / m)).map { i in values[(i * m)..<((i + 1) * m)].reduce(0, +) * scale }
+        }
     }
 }

@@ -120,6 +120,11 @@ final class ScoreTests: XCTestCase {
         // 0 below all: rank 0; 9 above all: rank 3; 6 equals one member above one: ranks 1 and 2 by half;
         // 2 equals all three: a quarter to each rank.
         XCTAssertEqual(scores.leads[0].ranks, [1.25, 0.75, 0.75, 1.25])
+        // The pixel where all agree counts, with nothing added to CRPS or spread.
+        XCTAssertEqual(scores.leads[0].pixels, 4)
+        let columns: [[Double]] = [[1, 2, 3], [1, 2, 3], [5, 6, 7], [2, 2, 2]]
+        let reference = zip(columns, [0.0, 9, 6, 2]).map { EnsembleScores.referenceCRPS($0, observed: $1, fair: false) }.reduce(0, +) / 4
+        XCTAssertEqual(scores.leads[0].crps, reference, accuracy: 1e-12)
         XCTAssertThrowsError(try scores.add(ensemble: [[1]], observed: [1], lead: 0))
     }
 

@@ -29,7 +29,9 @@ public final class CFForecastFile {
     public let globalAttributes: Attributes
     private let packing: CFPacking
     private let memberAxis: Bool
-    private var scratch: [Double] = []
+    /// Decodes a field's chunk in Swift (libdeflate, outside the library lock) where the product is
+    /// NetCDF-4 with one field per chunk, as NowcastKit writes it; the library reads it otherwise.
+    private let directReader: DirectChunkReader?
 
     /// Members in the file (1 for a deterministic forecast).
     public var members: Int { realizations.count }
@@ -57,6 +59,9 @@ public final class CFForecastFile {
                                          detail: "the forecast has no time coordinate (dimension '\(timeDim.name)' has no variable with '<unit> since <date>' units); a forecast needs valid times")
         }
         memberAxis = dims.count == 4
+        directReader = try file.formatName().hasPrefix("NetCDF-4") && !chosen.pathName.contains("/")
+            ? DirectChunkReader(path: path, datasetPath: "/" + chosen.pathName, shape: chosen.shape, frameAxis: dims.count - 3, storedType: storedType)
+            : nil
         packing = try CFPacking(attributes: chosen.attributes, storedType: storedType, path: path, variable: chosen.pathName)
         units = chosen.attributes["units"]?.stringValue ?? "1"
         quantity = chosen.attributes["standard_name"]?.stringValue ?? chosen.attributes["long_name"]?.stringValue ?? chosen.name
@@ -87,21 +92,27 @@ public final class CFForecastFile {
     }
 
     /// Reads member index `member` (0-based position, not its realization number) at lead index
-    /// `lead` into `buffer` (`ny * nx` values); missing values become NaN.
+    /// `lead` into `buffer` (`ny * nx` values); missing values become NaN. Safe to call from several
+    /// threads at once.
     public func read(member: Int, lead: Int, into buffer: UnsafeMutableBufferPointer<Float>) throws {
         let (ny, nx) = (grid.ny, grid.nx)
         guard (0..<members).contains(member), (0..<leadTimes).contains(lead), buffer.count >= ny * nx else {
             throw NowcastIOError.invalidOption(path: path, detail: "member \(member), lead \(lead) requested; the file has \(members) x \(leadTimes)")
         }
         let plane = UnsafeMutableBufferPointer(rebasing: buffer[0..<(ny * nx)])
+        if let reader = directReader, let stored = try reader.compressedFrame(lead, leading: memberAxis ? [member] : []) {
+            var bytes: [UInt8] = []
+            _ = try decodeStoredUnit(stored, reader: reader, packing: packing, into: plane, scratch: &bytes)
+            return
+        }
         let (start, count) = memberAxis ? ([member, lead, 0, 0], [1, 1, ny, nx]) : ([lead, 0, 0], [1, ny, nx])
         if packing.decodesInFloat {
             try variable.read(into: plane, start: start, count: count)
             _ = packing.decode(inPlace: plane)
             return
         }
-        if scratch.count != plane.count { scratch = [Double](repeating: 0, count: plane.count) }
-        try scratch.withUnsafeMutableBufferPointer { raw in
+        var raw = [Double](repeating: 0, count: plane.count)
+        try raw.withUnsafeMutableBufferPointer { raw in
             try variable.read(into: raw, start: start, count: count)
             _ = packing.decode(UnsafeBufferPointer(raw), into: plane)
         }

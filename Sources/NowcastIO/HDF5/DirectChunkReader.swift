@@ -73,9 +73,11 @@ final class DirectChunkReader {
     }
 
     /// The stored bytes of frame `index`, as HDF5 keeps them on disk (compressed), or nil when the
-    /// chunk was never written (it holds the fill value; the library path handles that).
-    func compressedFrame(_ index: Int) throws -> (bytes: [UInt8], filterMask: UInt32)? {
+    /// chunk was never written (it holds the fill value; the library path handles that). `leading`
+    /// indexes the axes before `frameAxis` (a member of `(realization, time, y, x)`), 0 when empty.
+    func compressedFrame(_ index: Int, leading: [Int] = []) throws -> (bytes: [UInt8], filterMask: UInt32)? {
         var offset = [hsize_t](repeating: 0, count: rank)
+        for (axis, value) in leading.enumerated() where axis < rank { offset[axis] = hsize_t(value) }
         if let axis = frameAxis { offset[axis] = hsize_t(index) }
         return try LibraryLock.run {
             var size: hsize_t = 0

@@ -37,18 +37,35 @@ public struct EnsembleScores: Codable, Equatable, Sendable {
                                  && leads.indices.contains(lead) && members >= 2,
                              "\(members) (at least 2) members of \(observed.count) values at a lead below \(leads.count)",
                              "\(ensemble.count) of \(ensemble.map(\.count)) at lead \(lead)")
+        add(pixelMajor: pixelMajor(ensemble), observed: observed, lead: lead)
+    }
+
+    /// `add` on members already interleaved pixel by pixel (checked by the caller).
+    mutating func add(pixelMajor packed: [Float], observed: [Float], lead: Int) {
         var sums = leads[lead]
         var x = [Double](repeating: 0, count: members)
         let m = Double(members)
+        // Pixels where every member equals the observation (most often: dry everywhere) add nothing
+        // but a count and an even share of every rank.
+        var agreeing = 0.0
+        packed.withUnsafeBufferPointer { values in
         pixel: for i in observed.indices {
-            let y = Double(observed[i])
-            guard !y.isNaN else { continue }
+            let observation = observed[i]
+            guard !observation.isNaN else { continue }
+            let row = i * members
+            var same = true
             for k in 0..<members {
-                let v = ensemble[k][i]
+                let v = values[row + k]
                 if v.isNaN { continue pixel }
-                x[k] = Double(v)
+                if v != observation { same = false }
             }
-            x.sort()
+            if same {
+                agreeing += 1
+                continue
+            }
+            let y = Double(observation)
+            for k in 0..<members { x[k] = Double(values[row + k]) }
+            Self.insertionSort(&x)
             var absolute = 0.0, pairs = 0.0, below = 0, equal = 0
             let mean = x.reduce(0, +) / m
             var squares = 0.0
@@ -67,7 +84,22 @@ public struct EnsembleScores: Codable, Equatable, Sendable {
             let share = 1 / Double(equal + 1)
             for r in below...(below + equal) { sums.ranks[r] += share }
         }
+        }
+        sums.pixels += agreeing
+        let share = agreeing / Double(members + 1)
+        for r in sums.ranks.indices { sums.ranks[r] += share }
         leads[lead] = sums
+    }
+
+    /// Sorts a few values in place; faster than the general sort for ensemble sizes.
+    @inline(__always)
+    static func insertionSort(_ x: inout [Double]) {
+        for i in 1..<x.count {
+            let v = x[i]
+            var j = i - 1
+            while j >= 0, x[j] > v { x[j + 1] = x[j]; j -= 1 }
+            x[j + 1] = v
+        }
     }
 
     public mutating func merge(_ other: EnsembleScores) throws {

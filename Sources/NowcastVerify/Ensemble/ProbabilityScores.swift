@@ -89,17 +89,27 @@ public struct ProbabilityScores: Codable, Equatable, Sendable {
     public mutating func add(ensemble: [[Float]], observed: [Float], lead: Int) throws {
         try ScoreError.check("ProbabilityScores.add", !ensemble.isEmpty && ensemble.allSatisfy { $0.count == observed.count } && sums.indices.contains(lead),
                              "members of \(observed.count) values at a lead below \(sums.count)", "\(ensemble.map(\.count)) at lead \(lead)")
-        for (k, threshold) in thresholds.map(Float.init).enumerated() {
-            let probabilities = observed.indices.map { i -> Float in
-                var (above, valid) = (0, 0)
-                for member in ensemble where !member[i].isNaN {
+        try add(pixelMajor: pixelMajor(ensemble), members: ensemble.count, observed: observed, lead: lead)
+    }
+
+    /// `add` on `members` fields interleaved pixel by pixel.
+    mutating func add(pixelMajor packed: [Float], members m: Int, observed: [Float], lead: Int) throws {
+        let (n, limits) = (observed.count, thresholds.map(Float.init))
+        var probabilities = [[Float]](repeating: [Float](repeating: .nan, count: n), count: limits.count)
+        packed.withUnsafeBufferPointer { values in
+            var above = [Int](repeating: 0, count: limits.count)
+            for i in 0..<n {
+                var valid = 0
+                for k in above.indices { above[k] = 0 }
+                for v in values[(i * m)..<((i + 1) * m)] where !v.isNaN {
                     valid += 1
-                    if rules.isEvent(member[i], threshold) { above += 1 }
+                    for (k, limit) in limits.enumerated() where rules.isEvent(v, limit) { above[k] += 1 }
                 }
-                return valid > 0 ? Float(above) / Float(valid) : .nan
+                guard valid > 0 else { continue }
+                for k in limits.indices { probabilities[k][i] = Float(above[k]) / Float(valid) }
             }
-            try add(probabilities: probabilities, observed: observed, lead: lead, threshold: k)
         }
+        for k in limits.indices { try add(probabilities: probabilities[k], observed: observed, lead: lead, threshold: k) }
     }
 
     /// Adds a field of probabilities (0...1) of exceeding threshold `threshold` (an index).

@@ -38,30 +38,55 @@ public struct FractionsSkillScore: Codable, Equatable, Sendable {
         try ScoreError.check("FractionsSkillScore.add", forecast.count == ny * nx && observed.count == ny * nx && sums.indices.contains(lead)
                                  && scales.allSatisfy { $0 >= 1 }, "two \(ny) x \(nx) fields, scales of at least 1 and a lead below \(sums.count)",
                              "\(forecast.count) and \(observed.count) values, scales \(scales), lead \(lead)")
+        let w = nx + 1
         for (k, threshold) in thresholds.map(Float.init).enumerated() {
-            var fEvents = [Double](repeating: 0, count: ny * nx), oEvents = fEvents, inside = fEvents
-            var events = 0.0, pixels = 0.0
-            for i in forecast.indices where rules.counts(forecast[i], observed[i]) {
-                inside[i] = 1
-                pixels += 1
-                if rules.isEvent(forecast[i], threshold) { fEvents[i] = 1 }
-                if rules.isEvent(observed[i], threshold) { oEvents[i] = 1; events += 1 }
+            // Summed-area tables of event counts, exact in integers; `inside` marks counted pixels.
+            var fTable = [Int](repeating: 0, count: (ny + 1) * w), oTable = fTable
+            var inside = [Bool](repeating: true, count: ny * nx)
+            var events = 0, pixels = 0
+            for y in 0..<ny {
+                var fRow = 0, oRow = 0
+                for x in 0..<nx {
+                    let i = y * nx + x
+                    let (f, o) = (forecast[i], observed[i])
+                    if rules.counts(f, o) {
+                        pixels += 1
+                        if rules.isEvent(f, threshold) { fRow += 1 }
+                        if rules.isEvent(o, threshold) { oRow += 1; events += 1 }
+                    } else {
+                        inside[i] = false
+                    }
+                    fTable[(y + 1) * w + x + 1] = fTable[y * w + x + 1] + fRow
+                    oTable[(y + 1) * w + x + 1] = oTable[y * w + x + 1] + oRow
+                }
             }
-            let (fTable, oTable) = (SummedArea(fEvents, ny: ny, nx: nx), SummedArea(oEvents, ny: ny, nx: nx))
             for (s, scale) in scales.enumerated() {
-                var entry = Sums()
-                let area = Double(scale * scale), back = scale / 2
-                for y in 0..<ny {
-                    for x in 0..<nx where inside[y * nx + x] > 0 {
-                        let (y0, x0) = (y - back, x - back)
-                        let pf = fTable.sum(y0, x0, y0 + scale, x0 + scale) / area, po = oTable.sum(y0, x0, y0 + scale, x0 + scale) / area
-                        entry.forecastSquared += pf * pf
-                        entry.observedSquared += po * po
-                        entry.product += pf * po
+                // Window rows back..<back+scale around each pixel, clipped to the grid (outside counts as no event).
+                let back = scale / 2
+                let rowLow = (0..<ny).map { max(0, min(ny, $0 - back)) * w }, rowHigh = (0..<ny).map { max(0, min(ny, $0 - back + scale)) * w }
+                let colLow = (0..<nx).map { max(0, min(nx, $0 - back)) }, colHigh = (0..<nx).map { max(0, min(nx, $0 - back + scale)) }
+                var (ff, oo, fo) = (0, 0, 0)
+                fTable.withUnsafeBufferPointer { F in
+                    oTable.withUnsafeBufferPointer { O in
+                        inside.withUnsafeBufferPointer { inside in
+                            for y in 0..<ny {
+                                let (a, c) = (rowLow[y], rowHigh[y])
+                                for x in 0..<nx where inside[y * nx + x] {
+                                    let (b, d) = (colLow[x], colHigh[x])
+                                    let cf = F[c + d] - F[a + d] - F[c + b] + F[a + b]
+                                    let co = O[c + d] - O[a + d] - O[c + b] + O[a + b]
+                                    ff += cf * cf
+                                    oo += co * co
+                                    fo += cf * co
+                                }
+                            }
+                        }
                     }
                 }
-                entry.observedEvents = events
-                entry.pixels = pixels
+                let area2 = Double(scale * scale) * Double(scale * scale)
+                var entry = Sums()
+                (entry.forecastSquared, entry.observedSquared, entry.product) = (Double(ff) / area2, Double(oo) / area2, Double(fo) / area2)
+                (entry.observedEvents, entry.pixels) = (Double(events), Double(pixels))
                 sums[lead][k][s].merge(entry)
             }
         }
@@ -99,31 +124,5 @@ extension FractionsSkillScore.Sums {
     public mutating func merge(_ o: Self) {
         forecastSquared += o.forecastSquared; observedSquared += o.observedSquared; product += o.product
         observedEvents += o.observedEvents; pixels += o.pixels
-    }
-}
-
-/// A summed-area table: sums over any rectangle in O(1); cells outside the grid count as zero.
-struct SummedArea {
-    private let table: [Double]
-    private let ny: Int, nx: Int
-
-    init(_ values: [Double], ny: Int, nx: Int) {
-        var table = [Double](repeating: 0, count: (ny + 1) * (nx + 1))
-        for y in 0..<ny {
-            var row = 0.0
-            for x in 0..<nx {
-                row += values[y * nx + x]
-                table[(y + 1) * (nx + 1) + x + 1] = table[y * (nx + 1) + x + 1] + row
-            }
-        }
-        (self.table, self.ny, self.nx) = (table, ny, nx)
-    }
-
-    /// The sum over rows y0..<y1 and columns x0..<x1, clipped to the grid.
-    func sum(_ y0: Int, _ x0: Int, _ y1: Int, _ x1: Int) -> Double {
-        let (a, b, c, d) = (max(0, min(ny, y0)), max(0, min(nx, x0)), max(0, min(ny, y1)), max(0, min(nx, x1)))
-        guard c > a, d > b else { return 0 }
-        let w = nx + 1
-        return table[c * w + d] - table[a * w + d] - table[c * w + b] + table[a * w + b]
     }
 }
