@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "NowcastDataTests", dependencies: ["NowcastCore", "NowcastData", "NowcastIO", "NowcastTestSupport"]),
         .testTarget(name: "NowcastVerifyTests", dependencies: ["NowcastVerify", "NowcastTestSupport"]),
         .testTarget(name: "NowcastPlotTests", dependencies: ["NowcastPlot"]),
-        .testTarget(name: "NowcastForecastTests", dependencies: ["NowcastForecast", "NowcastCore", "NowcastIO", "NowcastData", "NowcastModels", "NowcastPhysics", "NowcastTrain", "NowcastTestSupport"]),
+        .testTarget(name: "NowcastForecastTests", dependencies: ["NowcastForecast", "NowcastCore", "NowcastIO", "NowcastData", "NowcastModels", "NowcastPhysics", "NowcastTrain", "NowcastVerify", "NowcastTestSupport"]),
         .testTarget(name: "NowcastPhysicsTests", dependencies: ["NowcastCore", "NowcastPhysics"]),
         .testTarget(name: "NowcastSyntheticTests", dependencies: ["NowcastCore", "NowcastIO", "NowcastSynthetic", "NowcastTestSupport"]),
         .testTarget(name: "NowcastNNTests", dependencies: ["NowcastNN", "NowcastCore", "NowcastTestSupport"]),

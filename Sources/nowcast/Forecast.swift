@@ -100,11 +100,7 @@ struct Forecast: ParsableCommand {
 
     func run() throws {
         let job = ForecastJob(config: try resolved())
-        var bar: Progress?
-        job.progress = { done, total in
-            if bar == nil { bar = Progress("forecast", total: total, unit: "members") }
-            bar?.update(done)
-        }
+        job.progress = Progress.callback("forecast", unit: "members")
         job.log = { printError($0) }
         let started = Date()
         let s = try job.run()

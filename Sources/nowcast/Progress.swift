@@ -21,6 +21,16 @@ final class Progress {
         self.initial = initial
     }
 
+    /// A `(done, total)` callback for a library job that learns its total when it starts: the bar
+    /// is made at the first call.
+    static func callback(_ label: String, unit: String) -> (Int, Int) -> Void {
+        var bar: Progress?
+        return { done, total in
+            if bar == nil { bar = Progress(label, total: total, unit: unit) }
+            bar?.update(done)
+        }
+    }
+
     /// Reports that `done` items are finished; `detail` (e.g. the loss) is shown after the rate.
     func update(_ done: Int, detail: String = "") {
         let elapsed = Date().timeIntervalSince(started)

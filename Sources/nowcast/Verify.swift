@@ -124,11 +124,7 @@ struct Verify: ParsableCommand {
             facts.append("merged     \(merge.count) reports")
         } else {
             let job = VerificationJob(config: try resolved())
-            var bar: Progress?
-            job.progress = { done, total in
-                if bar == nil { bar = Progress("verify", total: total, unit: "products") }
-                bar?.update(done)
-            }
+            job.progress = Progress.callback("verify", unit: "products")
             job.log = { printError($0) }
             let result = try job.run()
             report = result.report
