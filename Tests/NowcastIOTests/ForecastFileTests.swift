@@ -87,4 +87,28 @@ final class ForecastFileTests: XCTestCase {
                   scalars: [("forecast_reference_time", "seconds since 2024-06-01 06:00:00", [0])])
         assertFails(try CFForecastFile(path: dir + "/backwards.nc"), mentions: ["backwards.nc", "lead 1", "not after the reference time"])
     }
+
+    func testChunksDecodedInSwiftEqualTheLibrarysReading() throws {
+        let dir = try temporaryFolder(self, prefix: "forecast-file-direct")
+        let grid = Grid(x: (0..<20).map { Double($0) * 1000 }, y: (0..<16).map { Double($0) * -1000 }, xyUnits: "m")
+        let layout = ForecastProductLayout(grid: grid, quantity: CFQuantity.forField(units: "mm h-1", quantity: "rainfall_rate"), referenceTime: reference,
+                                           stepSeconds: 300, leadTimes: 3, realizations: [0, 1], thresholds: [1], inputTimes: [], motion: false,
+                                           globals: Attributes())
+        let path = dir + "/product.nc"
+        let writer = try CFProductWriter(path: path, layout: layout)
+        for member in 0..<2 {
+            for lead in 0..<3 {
+                try writer.write(member: member, lead: lead, field: (0..<320).map { i in i % 17 == 0 ? .nan : Float((i * 31 + member * 7 + lead) % 50) / 7 })
+            }
+        }
+        try writer.finish()
+        let file = try CFForecastFile(path: path)
+        XCTAssertTrue(file.supportsDirectChunkReads, "a product as CFProductWriter writes it")
+        let direct = try (0..<3).map { try file.ensemble(lead: $0) }
+        file.directChunkReads = false
+        let library = try (0..<3).map { try file.ensemble(lead: $0) }
+        XCTAssertEqual(direct.flatMap { $0.flatMap { $0.map(\.bitPattern) } }, library.flatMap { $0.flatMap { $0.map(\.bitPattern) } })
+        XCTAssertEqual(direct[2][1][5], Float((5 * 31 + 7 + 2) % 50) / 7)
+        XCTAssertTrue(direct[0][0][0].isNaN)
+    }
 }

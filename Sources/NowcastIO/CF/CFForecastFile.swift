@@ -27,6 +27,10 @@ public final class CFForecastFile {
     /// Where the reference time came from, in words.
     public let referenceSource: String
     public let globalAttributes: Attributes
+    /// Decode chunks in Swift where the layout allows; false forces the netCDF library, the reference.
+    public var directChunkReads = true
+    /// True when fields can be read by direct chunk decoding (NetCDF-4, one field per chunk).
+    public var supportsDirectChunkReads: Bool { directReader != nil }
     private let packing: CFPacking
     private let memberAxis: Bool
     /// Decodes a field's chunk in Swift (libdeflate, outside the library lock) where the product is
@@ -100,7 +104,7 @@ public final class CFForecastFile {
             throw NowcastIOError.invalidOption(path: path, detail: "member \(member), lead \(lead) requested; the file has \(members) x \(leadTimes)")
         }
         let plane = UnsafeMutableBufferPointer(rebasing: buffer[0..<(ny * nx)])
-        if let reader = directReader, let stored = try reader.compressedFrame(lead, leading: memberAxis ? [member] : []) {
+        if directChunkReads, let reader = directReader, let stored = try reader.compressedFrame(lead, leading: memberAxis ? [member] : []) {
             var bytes: [UInt8] = []
             _ = try decodeStoredUnit(stored, reader: reader, packing: packing, into: plane, scratch: &bytes)
             return

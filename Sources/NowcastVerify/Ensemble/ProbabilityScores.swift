@@ -95,21 +95,29 @@ public struct ProbabilityScores: Codable, Equatable, Sendable {
     /// `add` on `members` fields interleaved pixel by pixel.
     mutating func add(pixelMajor packed: [Float], members m: Int, observed: [Float], lead: Int) throws {
         let (n, limits) = (observed.count, thresholds.map(Float.init))
-        var probabilities = [[Float]](repeating: [Float](repeating: .nan, count: n), count: limits.count)
+        // Per threshold, the share of valid members with an event; a member with no event at the
+        // lowest threshold has none at the others.
+        var probabilities = [Float](repeating: .nan, count: limits.count * n)
+        let lowest = limits.min() ?? 0
         packed.withUnsafeBufferPointer { values in
-            var above = [Int](repeating: 0, count: limits.count)
-            for i in 0..<n {
-                var valid = 0
-                for k in above.indices { above[k] = 0 }
-                for v in values[(i * m)..<((i + 1) * m)] where !v.isNaN {
-                    valid += 1
-                    for (k, limit) in limits.enumerated() where rules.isEvent(v, limit) { above[k] += 1 }
+            probabilities.withUnsafeMutableBufferPointer { out in
+                var above = [Int](repeating: 0, count: limits.count)
+                for i in 0..<n {
+                    var valid = 0
+                    for k in above.indices { above[k] = 0 }
+                    for v in values[(i * m)..<((i + 1) * m)] where !v.isNaN {
+                        valid += 1
+                        guard rules.isEvent(v, lowest) else { continue }
+                        for (k, limit) in limits.enumerated() where rules.isEvent(v, limit) { above[k] += 1 }
+                    }
+                    guard valid > 0 else { continue }
+                    for k in limits.indices { out[k * n + i] = Float(above[k]) / Float(valid) }
                 }
-                guard valid > 0 else { continue }
-                for k in limits.indices { probabilities[k][i] = Float(above[k]) / Float(valid) }
             }
         }
-        for k in limits.indices { try add(probabilities: probabilities[k], observed: observed, lead: lead, threshold: k) }
+        for k in limits.indices {
+            try add(probabilities: Array(probabilities[(k * n)..<((k + 1) * n)]), observed: observed, lead: lead, threshold: k)
+        }
     }
 
     /// Adds a field of probabilities (0...1) of exceeding threshold `threshold` (an index).
