@@ -144,6 +144,9 @@ public final class VerificationJob {
             do { files = try ArchiveListing.files(source.products, extensions: ["nc", "nc4", "netcdf"]) } catch {
                 throw VerificationError.data(detail: "forecast products of '\(source.label)': \(error)")
             }
+            guard !files.isEmpty else {
+                throw VerificationError.data(detail: "no forecast products (.nc) in \(source.products.joined(separator: " ")) for '\(source.label)'")
+            }
             var members: Int?
             for path in files {
                 let file = try CFForecastFile(path: path, variable: config.forecastVariable)
