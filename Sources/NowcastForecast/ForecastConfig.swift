@@ -24,6 +24,8 @@ public struct ForecastConfig: Codable, Sendable, ConfigFileDecodable {
     public var motionFrames = 3
     /// Extrapolation: what rain comes from outside the grid (`missing` as pySTEPS, or `zero`).
     public var outside = ExtrapolationNowcast.Outside.missing
+    /// STEPS: scales of the cascade.
+    public var cascadeLevels = 6
     /// Model runs: `deep` (the run's trained members) or `noise` (input perturbations, any number
     /// of members) and the noise's size relative to the latest frame's spread in model units.
     public var ensemble = ModelNowcast.Ensemble.deep
@@ -38,9 +40,12 @@ public struct ForecastConfig: Codable, Sendable, ConfigFileDecodable {
 
     public init() {}
 
+    /// The methods that need no trained run.
+    public static let builtInModels = ["persistence", "extrapolation", "steps"]
+
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, inputs, time, leadtimes, members, member, seed, transforms, outside, ensemble, thresholds, institution, title, output
-        case motionFrames = "motion_frames", deflateLevel = "deflate_level", noiseScale = "noise_scale"
+        case motionFrames = "motion_frames", deflateLevel = "deflate_level", noiseScale = "noise_scale", cascadeLevels = "cascade_levels"
     }
 
     public init(from decoder: Decoder) throws {
@@ -57,6 +62,7 @@ public struct ForecastConfig: Codable, Sendable, ConfigFileDecodable {
         transforms = try c.decodeIfPresent([String].self, forKey: .transforms) ?? d.transforms
         motionFrames = try c.decodeIfPresent(Int.self, forKey: .motionFrames) ?? d.motionFrames
         outside = try c.decodeIfPresent(ExtrapolationNowcast.Outside.self, forKey: .outside) ?? d.outside
+        cascadeLevels = try c.decodeIfPresent(Int.self, forKey: .cascadeLevels) ?? d.cascadeLevels
         ensemble = try c.decodeIfPresent(ModelNowcast.Ensemble.self, forKey: .ensemble) ?? d.ensemble
         noiseScale = try c.decodeIfPresent(Float.self, forKey: .noiseScale) ?? d.noiseScale
         thresholds = try c.decodeIfPresent([Float].self, forKey: .thresholds) ?? d.thresholds
@@ -79,6 +85,7 @@ public struct ForecastConfig: Codable, Sendable, ConfigFileDecodable {
         try c.encode(transforms, forKey: .transforms)
         try c.encode(motionFrames, forKey: .motionFrames)
         try c.encode(outside, forKey: .outside)
+        try c.encode(cascadeLevels, forKey: .cascadeLevels)
         try c.encode(ensemble, forKey: .ensemble)
         try c.encode(noiseScale, forKey: .noiseScale)
         try c.encode(thresholds, forKey: .thresholds)
@@ -107,11 +114,12 @@ public struct ForecastConfig: Codable, Sendable, ConfigFileDecodable {
         try require(thresholds.allSatisfy(\.isFinite), "thresholds", "finite numbers", thresholds)
         try require(noiseScale.isFinite && noiseScale > 0 && noiseScale <= 10, "noise_scale", "a number above 0 and at most 10", noiseScale)
         try require((1...9).contains(deflateLevel), "deflate_level", "1 to 9", deflateLevel)
+        try require((3...12).contains(cascadeLevels), "cascade_levels", "3 to 12", cascadeLevels)
         _ = try transformChain()
-        if ["persistence", "extrapolation"].contains(model) {
+        if Self.builtInModels.contains(model) {
             try require(ensemble == .deep, "ensemble", "deep (the default) for \(model); noise ensembles perturb a trained run's inputs", ensemble.rawValue)
         } else {
-            try require(FileManager.default.fileExists(atPath: model), "model", "persistence, extrapolation or a run or model folder", "'\(model)' (no such folder)")
+            try require(FileManager.default.fileExists(atPath: model), "model", "persistence, extrapolation, steps or a run or model folder", "'\(model)' (no such folder)")
         }
     }
 

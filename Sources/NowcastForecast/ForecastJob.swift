@@ -93,6 +93,15 @@ public final class ForecastJob {
                 frames: inputs.frames.map(\.values), ny: grid.ny, nx: grid.nx, transforms: chain, outside: config.outside,
                 members: config.members, seed: config.seed, kilometresPerPixel: kilometres(grid.dx, grid.xyUnits) ?? 1, stepSeconds: series.step)
             return (extrapolation, inputs, grid, chain.physicalUnits(source: inputs.frames[0].units), extrapolation.motion)
+        case "steps":
+            let inputs = try ForecastInputs(series: series, count: 3, time: time)
+            let chain = try config.transformChain()
+            var settings = StepsNowcast.Settings()
+            settings.levels = config.cascadeLevels
+            let steps = try StepsNowcast(frames: inputs.frames.map(\.values), ny: grid.ny, nx: grid.nx, transforms: chain, settings: settings,
+                                         members: config.members, seed: config.seed, kilometresPerPixel: kilometres(grid.dx, grid.xyUnits) ?? 1,
+                                         stepSeconds: series.step, log: log)
+            return (steps, inputs, grid, chain.physicalUnits(source: inputs.frames[0].units), steps.motion)
         default:
             let forecaster = try EnsembleForecaster(modelFolder: config.model)
             let contract = forecaster.artifact.data

@@ -10,13 +10,14 @@ struct Forecast: ParsableCommand {
         discussion: helpExamples(
             "nowcast forecast --model extrapolation --input /data/radar/today --time latest --leadtimes 12 -o nowcast.nc",
             "nowcast forecast --model extrapolation --input /data/bom --transform rate:10 --transform dbr:0.1:-15 --time 2020-10-31T06:00:00Z --members 20 -o ensemble.nc",
+            "nowcast forecast --model steps --input /data/bom --transform rate:10 --transform dbr:0.1:-15 --members 20 --leadtimes 12 -o steps.nc",
             "nowcast forecast --model /data/runs/convlstm --input /data/radar/today --members 4 --leadtimes 12 -o convlstm.nc",
             "nowcast forecast --model /data/runs/convlstm --input /data/radar/today --ensemble noise --members 20 --seed 7 -o convlstm-noise.nc"))
 
     @Option(help: "YAML or JSON config file; flags override its keys.")
     var config: String?
 
-    @Option(help: "persistence, extrapolation, or a run or model folder (nowcast train's output): model.")
+    @Option(help: "persistence, extrapolation, steps, or a run or model folder (nowcast train's output): model.")
     var model: String?
 
     @Option(name: .customLong("input"), help: "A file, folder or glob pattern of the archive (repeatable): inputs.")
@@ -47,6 +48,9 @@ struct Forecast: ParsableCommand {
 
     @Option(help: "Rain coming from outside the grid: missing (NaN, as pySTEPS) or zero: outside.")
     var outside: String?
+
+    @Option(help: "STEPS: scales of the cascade decomposition (default 6): cascade_levels.")
+    var cascadeLevels: Int?
 
     @Option(help: "A run's members: deep (its trained members), dropout (MC dropout of a run trained with it) or noise (inputs perturbed by noise with the observed spectrum): ensemble.")
     var ensemble: String?
@@ -90,6 +94,7 @@ struct Forecast: ParsableCommand {
             c.ensemble = value
         }
         if let noiseScale { c.noiseScale = noiseScale }
+        if let cascadeLevels { c.cascadeLevels = cascadeLevels }
         if let thresholds { c.thresholds = try numberList(thresholds, flag: "--thresholds", example: "0.5,1,5,10") }
         if let institution { c.institution = institution }
         if let title { c.title = title }

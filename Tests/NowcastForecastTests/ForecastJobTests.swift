@@ -79,6 +79,26 @@ final class ForecastJobTests: XCTestCase {
         XCTAssertEqual(try NetCDFFile(path: c.output).variable("motion_x").attributes["units"]?.stringValue, "m s-1")
     }
 
+    func testASTEPSEnsembleIsAProductWithItsMembersRecomputableAlone() throws {
+        let folder = try temporaryFolder(self)
+        var c = try config("steps", output: folder + "/steps.nc")
+        (c.members, c.seed, c.cascadeLevels) = (3, 5, 4)
+        let summary = try ForecastJob(config: c).run()
+        XCTAssertEqual(summary.members, [0, 1, 2])
+        XCTAssertTrue(summary.method.hasPrefix("STEPS (4 cascade levels"), summary.method)
+        let ensemble = try values(c.output)
+        let perMember = c.leadtimes * 50 * 50
+        XCTAssertTrue(ensemble.allSatisfy { $0.isNaN || ($0 >= 0 && $0.isFinite) }, "rain rates, NaN only where missing")
+        XCTAssertTrue(ensemble.contains { $0 > 0.5 }, "rain is forecast")
+        c.member = 2
+        c.output = folder + "/member-2.nc"
+        _ = try ForecastJob(config: c).run()
+        let alone = try values(c.output)
+        XCTAssertTrue(zip(alone, ensemble[(2 * perMember)...]).allSatisfy { $0.bitPattern == $1.bitPattern }, "bit for bit")
+        c.cascadeLevels = 13
+        assertFails(try ForecastJob(config: c).run(), mentions: ["cascade_levels", "3 to 12"])
+    }
+
     func testPersistenceHoldsTheLastObservation() throws {
         let folder = try temporaryFolder(self)
         let c = try config("persistence", output: folder + "/persistence.nc")

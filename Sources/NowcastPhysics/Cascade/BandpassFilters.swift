@@ -15,16 +15,21 @@ public struct BandpassFilters: Sendable {
     /// `weights[k]`: level k's weight at each half-spectrum position.
     public let weights: [[Float]]
 
-    /// Filters for an `ny` x `nx` grid; nil when `levels` is below 3 or more than the grid can
-    /// resolve (the narrowest level must stay above one wavenumber: (L / 2)^(1 / levels) > 1.1).
+    /// Filters for an `ny` x `nx` grid; nil when `levels` is below 3 or more than the grid
+    /// resolves: every level must be the largest weight at some whole wavenumber from 1 to L / 2
+    /// (otherwise it would hold next to nothing of the field).
     public init?(ny: Int, nx: Int, levels: Int, gaussScale: Double = 0.5) {
         let longest = max(ny, nx)
         guard levels >= 3, ny >= 2, nx >= 2, gaussScale > 0 else { return nil }
         let q = pow(0.5 * Double(longest), 1 / Double(levels))
-        guard q > 1.1 else { return nil }
+        guard q > 1 else { return nil }
         let centres = (1...levels).map { k in 0.5 * (pow(q, Double(k - 1)) + pow(q, Double(k))) }
         let width = nx / 2 + 1
         func logQ(_ r: Double) -> Double { r > 0 ? log(r) / log(q) : 0 }
+        let dominant = Set((1...max(1, longest / 2)).map { r in
+            (0..<levels).min { abs(logQ(Double(r)) - logQ(centres[$0])) < abs(logQ(Double(r)) - logQ(centres[$1])) } ?? 0
+        })
+        guard dominant.count == levels else { return nil }
         var weights = [[Float]](repeating: [Float](repeating: 0, count: ny * width), count: levels)
         for row in 0..<ny {
             // Rows run over wavenumbers 0, 1, ..., then the negative ones, as FFTW lays them out.

@@ -1,0 +1,169 @@
+import Foundation
+import NowcastCore
+import NowcastData
+import NowcastPhysics
+
+/// STEPS (Bowler, Pierce and Seed 2006; Seed 2003), as pySTEPS's `nowcasts.steps` computes it with
+/// its defaults: the last three frames in the working space (dBR), the two older ones advected to
+/// the latest's time along the motion (`DenseLucasKanade`) and filled where missing with their
+/// minimum; each split into `levels` scales (`BandpassFilters`, `CascadeDecomposition`) and
+/// normalised; per level an AR(2) model (`AutoRegression2`) from the lag-1 and lag-2 correlations
+/// over the whole grid. Each member then steps every level's AR(2) forward with its own
+/// spatially correlated noise (`NonparametricNoise` with the frames' spectrum, decomposed into the
+/// same cascade), recomposes with the latest frame's level means and deviations, keeps rain from
+/// growing away from where it is (the incremental mask: `DilatedMask` of the last field's rain,
+/// radius max(1, (step in minutes / km per pixel - 1) / 2), a 10-pixel rim), matches the latest frame's
+/// distribution (`ProbabilityMatching`), and is advected along its perturbed motion
+/// (`MotionPerturbation`) to the lead time. Pixels missing in any input frame stay missing.
+///
+/// Member k draws its noise from the stream (seed, 2k) and its motion perturbation from
+/// (seed, 2k + 1), so that any member computed alone is the same bits as in the whole ensemble.
+public struct StepsNowcast: NowcastMethod {
+    /// The cascade and noise choices; the defaults are pySTEPS's.
+    public struct Settings: Sendable {
+        public var levels = 6
+        /// The rain threshold in physical units (0.1 mm/h), taken into the working space.
+        public var rainThreshold: Float = 0.1
+        /// Rim of the incremental mask, in pixels.
+        public var maskRim = 10
+        /// Perturb each member's motion (pySTEPS's `bps`).
+        public var perturbMotion = true
+        public init() {}
+    }
+
+    public let motion: MotionField
+    public let ny: Int, nx: Int
+    /// Per level: the AR(2) model.
+    public let models: [AutoRegression2]
+    private let settings: Settings
+    private let transforms: TransformChain
+    private let filters: BandpassFilters
+    private let noise: NonparametricNoise?
+    /// The last two frames' normalised levels, older first: [level][2].
+    private let initialLevels: [[[Float]]]
+    private let means: [Double], deviations: [Double]
+    private let latest: [Float]
+    private let missing: [Bool]
+    private let threshold: Float
+    private let noRain: Float
+    private let maskRadius: Int
+    private let dry: Bool
+    private let seed: UInt64
+    private let kilometresPerPixel: Double, stepMinutes: Double
+
+    /// Prepares STEPS from `frames` (oldest first, at least 3, physical units, `ny * nx` each).
+    public init(frames: [[Float]], ny: Int, nx: Int, transforms: TransformChain, settings: Settings = Settings(),
+                members: Int, seed: UInt64, kilometresPerPixel: Double, stepSeconds: Double, log: (String) -> Void = { _ in }) throws {
+        guard frames.count >= 3 else {
+            throw ForecastError.input(expected: "3 frames for STEPS's AR(2) model (ar_order + 1)", found: "\(frames.count)")
+        }
+        guard !transforms.needsFitting else {
+            throw ForecastError.setting(key: "transforms", expected: "transforms with their parameters given (dbr:0.1:-15)", found: transforms.summary)
+        }
+        guard let filters = BandpassFilters(ny: ny, nx: nx, levels: settings.levels) else {
+            throw ForecastError.setting(key: "cascade_levels", expected: "3 or more levels the \(ny) x \(nx) grid can resolve "
+                + "((max side / 2)^(1 / levels) above 1.1: at most \(Self.maximumLevels(ny: ny, nx: nx)))", found: "\(settings.levels)")
+        }
+        let last = Array(frames.suffix(3))
+        let noRain = MissingFill(transforms: transforms).value
+        var working = last.map { frame -> [Float] in
+            var values = frame
+            values.withUnsafeMutableBufferPointer { transforms.forward($0) }
+            return values
+        }
+        var thresholdValue = [settings.rainThreshold]
+        thresholdValue.withUnsafeMutableBufferPointer { transforms.forward($0) }
+        let threshold = thresholdValue[0]
+        self.threshold = threshold
+        missing = (0..<(ny * nx)).map { i in working.contains { $0[i].isNaN } }
+        motion = try DenseLucasKanade().motion(working, ny: ny, nx: nx, missing: noRain)
+        // The older frames advected to the latest's time, then filled where missing with their minimum.
+        for k in 0..<2 {
+            var advector = SemiLagrangian(ny: ny, nx: nx)
+            for _ in 0..<(2 - k) { try advector.step(by: motion) }
+            let filled = working[k].map { $0.isNaN ? noRain : $0 }
+            working[k] = try advector.advect(filled, outside: filled.min() ?? noRain)
+        }
+        working = working.map { frame in
+            let low = frame.filter { !$0.isNaN }.min() ?? noRain
+            return frame.map { $0.isNaN ? low : $0 }
+        }
+        (self.ny, self.nx, self.settings, self.transforms, self.filters, self.noRain) = (ny, nx, settings, transforms, filters, noRain)
+        (self.seed, self.kilometresPerPixel, stepMinutes) = (seed, kilometresPerPixel, stepSeconds / 60)
+        // scipy iterates the cross into a diamond of radius int((n - 1) / 2), at least 1, n = minutes per km.
+        maskRadius = max(1, Int((stepSeconds / 60 / kilometresPerPixel - 1) / 2))
+        let latest = working[2]
+        self.latest = latest
+        dry = !latest.contains { $0 >= threshold }
+        guard !dry, let fft = RealFFT2D(ny: ny, nx: nx) else {
+            log("STEPS: no rain above \(settings.rainThreshold) in the latest frame; the forecast is no rain")
+            (models, initialLevels, means, deviations, noise) = ([], [], [], [], nil)
+            return
+        }
+        let cascades = try working.map { try CascadeDecomposition(field: $0, filters: filters, fft: fft) }
+        var models: [AutoRegression2] = [], levels: [[[Float]]] = []
+        for k in 0..<settings.levels {
+            let (x0, x1, x2) = (cascades[0].normalised(k), cascades[1].normalised(k), cascades[2].normalised(k))
+            let gamma1 = AutoRegression2.correlation(x2, x1), gamma2 = AutoRegression2.correlation(x2, x0)
+            models.append(try AutoRegression2(gamma1: gamma1.isFinite ? min(gamma1, 0.999) : 0, gamma2: gamma2.isFinite ? gamma2 : 0))
+            levels.append([x1, x2])
+        }
+        (self.models, initialLevels) = (models, levels)
+        (means, deviations) = (cascades[2].means, cascades[2].standardDeviations)
+        noise = NonparametricNoise(fields: working, ny: ny, nx: nx)
+    }
+
+    /// The most cascade levels an `ny` x `nx` grid resolves.
+    public static func maximumLevels(ny: Int, nx: Int) -> Int {
+        var levels = 3
+        while BandpassFilters(ny: ny, nx: nx, levels: levels + 1) != nil { levels += 1 }
+        return BandpassFilters(ny: ny, nx: nx, levels: 3) == nil ? 0 : levels
+    }
+
+    public var name: String { "STEPS (\(settings.levels) cascade levels, AR(2), nonparametric noise, incremental mask, CDF matching)" }
+    public var memberLimit: Int? { nil }
+
+    public func forecast(member: Int, leads: Int, lead: (Int, [Float]) throws -> Void) throws {
+        let plane = ny * nx
+        guard !dry, let fft = RealFFT2D(ny: ny, nx: nx) else {
+            let zero = missing.map { $0 ? Float.nan : 0 }
+            for index in 0..<leads { try lead(index, zero) }
+            return
+        }
+        var noiseRandom = SeededGenerator(seed: seed, stream: 2 * UInt64(member))
+        var motionRandom = SeededGenerator(seed: seed, stream: 2 * UInt64(member) + 1)
+        let perturbation = settings.perturbMotion ? MotionPerturbation(using: &motionRandom) : nil
+        var levels = initialLevels
+        var mask = DilatedMask.weights(wet: latest.map { $0 >= threshold }, ny: ny, nx: nx, radius: maskRadius, rim: settings.maskRim)
+        var advector = SemiLagrangian(ny: ny, nx: nx)
+        for index in 0..<leads {
+            // Every level one AR(2) step on, with its share of this step's noise.
+            let eps = try noise.map { try CascadeDecomposition(field: $0.next(using: &noiseRandom, fft: fft), filters: filters, fft: fft) }
+            var field = [Float](repeating: 0, count: plane)
+            for k in 0..<settings.levels {
+                let e = eps?.normalised(k)
+                let (older, newer) = (levels[k][0], levels[k][1])
+                var next = [Float](repeating: 0, count: plane)
+                let model = models[k]
+                for i in 0..<plane { next[i] = model.step(previous: newer[i], beforePrevious: older[i], noise: e?[i] ?? 0) }
+                levels[k] = [newer, next]
+                let (sigma, mu) = (Float(deviations[k]), Float(means[k]))
+                for i in 0..<plane { field[i] += next[i] * sigma + mu }
+            }
+            // Rain may not grow away from where it is: the incremental mask.
+            let low = field.min() ?? noRain
+            for i in 0..<plane { field[i] = low + (field[i] - low) * mask[i] }
+            guard let matched = ProbabilityMatching.matchEmpiricalCDF(field, to: latest) else {
+                throw ForecastError.input(expected: "finite STEPS fields", found: "a non-finite value at lead \(index + 1) of member \(member)")
+            }
+            field = matched
+            mask = DilatedMask.weights(wet: field.map { $0 >= threshold }, ny: ny, nx: nx, radius: maskRadius, rim: settings.maskRim)
+            for i in 0..<plane where missing[i] { field[i] = .nan }
+            let minutes = Double(index + 1) * stepMinutes
+            try advector.step(by: perturbation?.perturbed(motion, minutes: minutes, kilometresPerPixel: kilometresPerPixel, stepMinutes: stepMinutes) ?? motion)
+            var output = try advector.advect(field, outside: .nan)
+            output.withUnsafeMutableBufferPointer { transforms.inverseToPhysical($0) }
+            try lead(index, output)
+        }
+    }
+}

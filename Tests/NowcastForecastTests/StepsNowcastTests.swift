@@ -1,0 +1,82 @@
+import Foundation
+import NowcastData
+import NowcastForecast
+import XCTest
+
+/// STEPS as a forecast method: it moves with the rain, its members are reproducible one by one,
+/// and what it cannot work with is a clear error (or, for a dry grid, a forecast of no rain).
+final class StepsNowcastTests: XCTestCase {
+    private let (ny, nx) = (64, 64)
+    private let dbr = TransformChain([try! Transform(parsing: "dbr:0.1:-15")])  // swiftlint:disable:this force_try
+
+    /// Rain cells translated by (dx, dy) pixels per step: frame t of `count`.
+    private func frames(count: Int = 3, dx: Double = 2, dy: Double = 1) -> [[Float]] {
+        (0..<count).map { t in
+            (0..<(ny * nx)).map { i -> Float in
+                let (x, y) = (Double(i % nx) - dx * Double(t), Double(i / nx) - dy * Double(t))
+                let blob = exp(-(pow(x - 24, 2) + pow(y - 28, 2)) / 40) + 0.6 * exp(-(pow(x - 36, 2) + pow(y - 22, 2)) / 25)
+                let texture = 0.3 * (1 + sin(x / 1.7) * cos(y / 2.3))
+                return Float(max(0, 12 * blob * (1 + texture) - 0.2))
+            }
+        }
+    }
+
+    private func steps(_ input: [[Float]], members: Int = 4, seed: UInt64 = 3, levels: Int = 5) throws -> StepsNowcast {
+        var settings = StepsNowcast.Settings()
+        settings.levels = levels
+        return try StepsNowcast(frames: input, ny: ny, nx: nx, transforms: dbr, settings: settings, members: members, seed: seed,
+                                kilometresPerPixel: 1, stepSeconds: 300)
+    }
+
+    func testTheEnsembleMovesWithAUniformFlow() throws {
+        let input = frames()
+        let method = try steps(input)
+        XCTAssertEqual(method.motion.u.reduce(0, +) / Float(ny * nx), 2, accuracy: 0.4, "motion along x, pixels per step")
+        XCTAssertEqual(method.models.count, 5)
+        XCTAssertTrue(method.models.allSatisfy(\.isStationary))
+        // The ensemble mean, three steps on, lies on the latest frame moved by (6, 3) pixels: the shift
+        // that best overlays them.
+        var mean = [Float](repeating: 0, count: ny * nx)
+        for member in 0..<4 {
+            try method.forecast(member: member, leads: 3) { index, field in
+                if index == 2 { for i in mean.indices { mean[i] += (field[i].isFinite ? field[i] : 0) / 4 } }
+            }
+        }
+        XCTAssertTrue(mean.contains { $0 > 1 }, "the rain is kept")
+        var best = (score: -Double.infinity, dx: 0, dy: 0)
+        for dy in -8...8 {
+            for dx in -8...8 {
+                var score = 0.0
+                for y in 8..<(ny - 8) { for x in 8..<(nx - 8) { score += Double(mean[(y + dy) * nx + x + dx] * input[2][y * nx + x]) } }
+                if score > best.score { best = (score, dx, dy) }
+            }
+        }
+        XCTAssertEqual(best.dx, 6, accuracy: 1, "3 steps of 2 pixels along x")
+        XCTAssertEqual(best.dy, 3, accuracy: 1, "3 steps of 1 pixel along y")
+    }
+
+    func testAMemberAloneIsTheSameBitsAsInTheEnsemble() throws {
+        func member(_ k: Int, of members: Int, seed: UInt64 = 3) throws -> [UInt32] {
+            var out: [UInt32] = []
+            try steps(frames(), members: members, seed: seed).forecast(member: k, leads: 2) { _, field in out += field.map(\.bitPattern) }
+            return out
+        }
+        let alone = try member(2, of: 1)
+        XCTAssertEqual(alone, try member(2, of: 8))
+        XCTAssertNotEqual(alone, try member(1, of: 8), "members differ")
+        XCTAssertNotEqual(alone, try member(2, of: 8, seed: 4), "seeds differ")
+    }
+
+    func testWhatSTEPSCannotWorkWith() throws {
+        XCTAssertThrowsError(try steps(Array(frames().prefix(2)))) { XCTAssertTrue("\($0)".contains("3 frames"), "\($0)") }
+        XCTAssertThrowsError(try steps(frames(), levels: 12)) { XCTAssertTrue("\($0)".contains("cascade_levels"), "\($0)") }
+        // No rain at all: a forecast of no rain, said once.
+        var said: [String] = []
+        let dry = [[Float]](repeating: [Float](repeating: 0, count: ny * nx), count: 3)
+        let method = try StepsNowcast(frames: dry, ny: ny, nx: nx, transforms: dbr, members: 2, seed: 1, kilometresPerPixel: 1, stepSeconds: 300,
+                                      log: { said.append($0) })
+        XCTAssertEqual(said.count, 1)
+        XCTAssertTrue(said.first?.contains("no rain") ?? false)
+        try method.forecast(member: 1, leads: 2) { _, field in XCTAssertEqual(Set(field), [0]) }
+    }
+}
