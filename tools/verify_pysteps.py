@@ -72,7 +72,7 @@ def main():
             for k, lead in enumerate(leads):
                 ens = np.ma.filled(ds["rainfall_rate"][:, k].astype(np.float64), np.nan)
                 obs = observation(reference + int(lead))
-                mean = ens.mean(axis=0)
+                mean = np.nanmean(ens, axis=0)  # as nowcast verify: the members not missing at a pixel
                 s = scores[k]
                 for table in s["cat"]:
                     detcatscores.det_cat_fct_accum(table, mean, obs)

@@ -24,7 +24,8 @@ public struct ScoreSettings: Codable, Equatable, Sendable {
 
 /// Every score of one forecast source (a model, persistence, extrapolation) over many forecasts,
 /// per lead time. Deterministic scores (contingency, continuous, fractions skill) are of the
-/// ensemble mean, as pySTEPS's examples score ensembles; an ensemble of two or more members also
+/// ensemble mean (over the members not missing at a pixel), as pySTEPS's examples score ensembles;
+/// an ensemble of two or more members also
 /// gets CRPS, the rank histogram, spread-skill and the probability scores at each threshold.
 public struct ForecastScores: Codable, Equatable, Sendable {
     public let label: String
@@ -109,11 +110,16 @@ public struct ForecastScores: Codable, Equatable, Sendable {
         return ranks
     }
 
-    /// The members' mean per pixel (members interleaved pixel by pixel), missing where any member is.
+    /// The members' mean per pixel (members interleaved pixel by pixel) over the members that are
+    /// not missing there, missing where all are (numpy's `nanmean`, as pySTEPS's examples and the
+    /// product's `_mean` take it): members advected from outside the grid do not blank the mean.
     static func mean(_ packed: [Float], members m: Int) -> [Float] {
-        let scale = 1 / Float(m)
-        return packed.withUnsafeBufferPointer { values in
-            (0..<(values.count / m)).map { i in values[(i * m)..<((i + 1) * m)].reduce(0, +) * scale }
+        packed.withUnsafeBufferPointer { values in
+            (0..<(values.count / m)).map { i in
+                var (sum, count) = (Float(0), 0)
+                for v in values[(i * m)..<((i + 1) * m)] where !v.isNaN { sum += v; count += 1 }
+                return count > 0 ? sum / Float(count) : .nan
+            }
         }
     }
 }

@@ -24,6 +24,17 @@ final class ReportTests: XCTestCase {
         XCTAssertNotNil(ensemble.ensemble)
         XCTAssertNil(mean.ensemble, "one member has no ensemble scores")
         XCTAssertEqual(ensemble.pooledRanks.reduce(0, +), 20, "every pixel ranked once")
+        // A member missing at a pixel leaves the mean to the others; all missing, the mean is missing.
+        var holes = ForecastScores(label: "model", members: 2, settings: settings)
+        var (a, b) = (field(1), field(2))
+        (a[0], a[1], b[1]) = (.nan, .nan, .nan)
+        var expected = (0..<20).map { (a[$0] + b[$0]) / 2 }
+        (expected[0], expected[1]) = (b[0], .nan)
+        var direct = ForecastScores(label: "model", members: 1, settings: settings)
+        try holes.add(ensemble: [a, b], observed: field(4), lead: 0)
+        try direct.add(ensemble: [expected], observed: field(4), lead: 0)
+        XCTAssertEqual(holes.continuous, direct.continuous)
+        XCTAssertEqual(holes.categorical, direct.categorical)
         XCTAssertThrowsError(try ensemble.add(ensemble: [field(1)], observed: field(4), lead: 0)) {
             XCTAssertTrue("\($0)".contains("3 members of 4 x 5"), "\($0)")
         }
