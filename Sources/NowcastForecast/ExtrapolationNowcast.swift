@@ -47,6 +47,7 @@ public struct ExtrapolationNowcast: NowcastMethod {
 
     public var name: String { "extrapolation (dense Lucas-Kanade motion, semi-Lagrangian advection\(perturbed ? ", motion perturbations" : ""))" }
     public var memberLimit: Int? { nil }
+    public var computesMembersConcurrently: Bool { true }
 
     public func forecast(member: Int, leads: Int, lead: (Int, [Float]) throws -> Void) throws {
         var random = SeededGenerator(seed: seed, stream: UInt64(member))

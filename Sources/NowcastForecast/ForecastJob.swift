@@ -3,6 +3,7 @@ import NowcastCore
 import NowcastData
 import NowcastIO
 import NowcastModels
+import NowcastNN
 import NowcastPhysics
 
 /// `nowcast forecast` as a library call: reads the latest observations, makes the ensemble with the
@@ -55,11 +56,20 @@ public final class ForecastJob {
         let writer = try CFProductWriter(path: config.output, layout: layout)
         do {
             progress(0, realizations.count)
-            for (k, member) in realizations.enumerated() {
-                try method.forecast(member: member, leads: config.leadtimes) { lead, field in
-                    try writer.write(member: k, lead: lead, field: field)
+            let batch = method.computesMembersConcurrently ? Parallel.workers : 1
+            for first in stride(from: 0, to: realizations.count, by: batch) {
+                let members = Array(first..<min(first + batch, realizations.count))
+                if members.count == 1 {
+                    try method.forecast(member: realizations[first], leads: config.leadtimes) { lead, field in
+                        try writer.write(member: first, lead: lead, field: field)
+                    }
+                } else {
+                    // A few members at once, one per core, then written in order: memory holds their fields.
+                    for (k, fields) in zip(members, try Self.concurrently(method, members: members.map { realizations[$0] }, leads: config.leadtimes)) {
+                        for (lead, field) in fields.enumerated() { try writer.write(member: k, lead: lead, field: field) }
+                    }
                 }
-                progress(k + 1, realizations.count)
+                progress(members.last.map { $0 + 1 } ?? first, realizations.count)
             }
             if let motion, let cellMetres {
                 // Pixels per step to metres per second along the coordinates (rows often run southwards).
@@ -74,6 +84,21 @@ public final class ForecastJob {
         }
         return Summary(path: config.output, method: method.name, referenceTime: inputs.referenceTime, inputTimes: inputs.frames.map(\.validTime),
                        members: realizations, leadtimes: config.leadtimes, grid: grid.summary, motionSpeed: motion?.speed)
+    }
+
+    /// Each of `members`' lead fields, computed on one thread per member.
+    private static func concurrently(_ method: NowcastMethod, members: [Int], leads: Int) throws -> [[[Float]]] {
+        var fields = [[[Float]]](repeating: [], count: members.count)
+        var failures = [Error?](repeating: nil, count: members.count)
+        fields.withUnsafeMutableBufferPointer { fields in
+            failures.withUnsafeMutableBufferPointer { failures in
+                DispatchQueue.concurrentPerform(iterations: members.count) { j in
+                    do { try method.forecast(member: members[j], leads: leads) { _, field in fields[j].append(field) } } catch { failures[j] = error }
+                }
+            }
+        }
+        if let failure = failures.compactMap({ $0 }).first { throw failure }
+        return fields
     }
 
     /// The method with its inputs, the product's grid and units, and the motion it extrapolates.

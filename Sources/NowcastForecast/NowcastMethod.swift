@@ -8,4 +8,11 @@ public protocol NowcastMethod {
     var memberLimit: Int? { get }
     /// Member `member`'s forecast, `leads` fields handed to `lead` in order (lead index from 0).
     func forecast(member: Int, leads: Int, lead: (_ index: Int, _ field: [Float]) throws -> Void) throws
+    /// True when members may be computed on several threads at once (the method runs on one core
+    /// per member); false when each member already uses every core (a trained model).
+    var computesMembersConcurrently: Bool { get }
+}
+
+extension NowcastMethod {
+    public var computesMembersConcurrently: Bool { false }
 }

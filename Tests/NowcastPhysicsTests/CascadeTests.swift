@@ -154,3 +154,19 @@ final class StepsPiecesTests: XCTestCase {
         XCTAssertNil(NonparametricNoise(fields: [[Float](repeating: -15, count: ny * nx)], ny: ny, nx: nx), "a dry grid has no spectrum")
     }
 }
+
+final class SpectralMomentsTests: XCTestCase {
+    func testMomentsFromTheSpectrumEqualThoseOfTheField() throws {
+        var random = SeededGenerator(seed: 8)
+        for (ny, nx) in [(16, 20), (9, 7), (12, 13)] {
+            let fft = try XCTUnwrap(RealFFT2D(ny: ny, nx: nx))
+            let field = (0..<(ny * nx)).map { _ in Float(random.gaussian() * 3 + 2) }
+            let mean = field.reduce(0.0) { $0 + Double($1) } / Double(field.count)
+            let deviation = (field.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(field.count)).squareRoot()
+            let spectrum = fft.forward(field)
+            let moments = spectrum.withUnsafeBufferPointer { fft.moments($0) }
+            XCTAssertEqual(moments.mean, mean, accuracy: 1e-5, "\(ny) x \(nx)")
+            XCTAssertEqual(moments.deviation, deviation, accuracy: 1e-4, "\(ny) x \(nx)")
+        }
+    }
+}

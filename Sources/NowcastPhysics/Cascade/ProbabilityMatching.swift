@@ -8,26 +8,35 @@ public enum ProbabilityMatching {
     /// the sizes differ or the forecast has no finite value.
     public static func matchEmpiricalCDF(_ forecast: [Float], to target: [Float]) -> [Float]? {
         let n = forecast.count
-        guard n == target.count, n > 0, forecast.allSatisfy(\.isFinite), let zero = forecast.min() else { return nil }
+        guard n == target.count, n > 0, n < Int(UInt32.max), forecast.allSatisfy(\.isFinite), let zero = forecast.min() else { return nil }
         let targetZero = target.filter { !$0.isNaN }.min() ?? zero
         var reference = target.map { $0.isNaN ? targetZero : $0 }
+        reference.sort()
         let forecastWet = forecast.reduce(0) { $0 + ($1 > zero ? 1 : 0) }
         let targetWet = reference.reduce(0) { $0 + ($1 > targetZero ? 1 : 0) }
         if targetWet > forecastWet {
-            let percentile = Self.percentile(reference, 100 * (1 - Double(forecastWet) / Double(n)))
+            // Below the percentile: no rain (the minimum), which leaves the sorted order as it is.
+            let percentile = Self.percentile(sorted: reference, 100 * (1 - Double(forecastWet) / Double(n)))
             for i in reference.indices where reference[i] < percentile { reference[i] = targetZero }
         }
-        reference.sort()
-        // Stable ranks, as numpy's argsort of the forecast gives them for distinct values.
-        let order = (0..<n).sorted { forecast[$0] < forecast[$1] || (forecast[$0] == forecast[$1] && $0 < $1) }
+        // Ranks of the forecast, ties in index order (as numpy's argsort gives them for the values
+        // that matter): sorting keys of (order-preserving bits of the value, index).
+        var keys = forecast.enumerated().map { i, v -> UInt64 in
+            let bits = v.bitPattern
+            let ordered = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+            return UInt64(ordered) << 32 | UInt64(i)
+        }
+        keys.sort()
         var output = [Float](repeating: 0, count: n)
-        for (rank, i) in order.enumerated() { output[i] = forecast[i] == zero ? targetZero : reference[rank] }
+        for (rank, key) in keys.enumerated() {
+            let i = Int(truncatingIfNeeded: key & 0xFFFF_FFFF)
+            output[i] = forecast[i] == zero ? targetZero : reference[rank]
+        }
         return output
     }
 
-    /// numpy's default (linear) percentile of `values`, `q` in 0...100.
-    static func percentile(_ values: [Float], _ q: Double) -> Float {
-        let sorted = values.sorted()
+    /// numpy's default (linear) percentile of sorted values, `q` in 0...100.
+    static func percentile(sorted: [Float], _ q: Double) -> Float {
         let position = q / 100 * Double(sorted.count - 1)
         let low = Int(position.rounded(.down)), high = min(sorted.count - 1, low + 1)
         let t = Float(position - Double(low))

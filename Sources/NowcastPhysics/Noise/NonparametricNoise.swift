@@ -35,15 +35,21 @@ public struct NonparametricNoise: Sendable {
         (self.ny, self.nx, self.amplitude) = (ny, nx, amplitude)
     }
 
-    /// The next noise field, drawn from `random` and made with `fft` (this grid's transform).
-    public func next(using random: inout SeededGenerator, fft: RealFFT2D) -> [Float] {
+    /// The next noise field's half spectrum before normalisation (white noise drawn from `random`,
+    /// filtered): what a cascade in the spectral domain takes.
+    public func nextSpectrum(using random: inout SeededGenerator, fft: RealFFT2D) -> [Float] {
         let white = (0..<(ny * nx)).map { _ in Float(random.gaussian()) }
         var spectrum = fft.forward(white)
         for i in 0..<amplitude.count {
             spectrum[2 * i] *= amplitude[i]
             spectrum[2 * i + 1] *= amplitude[i]
         }
-        let field = fft.inverse(spectrum)
+        return spectrum
+    }
+
+    /// The next noise field, drawn from `random` and made with `fft` (this grid's transform).
+    public func next(using random: inout SeededGenerator, fft: RealFFT2D) -> [Float] {
+        let field = fft.inverse(nextSpectrum(using: &random, fft: fft))
         let mean = field.reduce(0.0) { $0 + Double($1) } / Double(field.count)
         let deviation = (field.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(field.count)).squareRoot()
         return field.map { deviation > 0 ? Float((Double($0) - mean) / deviation) : 0 }

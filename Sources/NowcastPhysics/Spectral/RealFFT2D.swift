@@ -84,6 +84,24 @@ public final class RealFFT2D: @unchecked Sendable {
         return field
     }
 
+    /// Mean and standard deviation (population) of the field whose half spectrum is `spectrum`, by
+    /// Parseval's theorem, without transforming back: the columns between 0 and nx / 2 stand for
+    /// their conjugates too.
+    public func moments(_ spectrum: UnsafeBufferPointer<Float>) -> (mean: Double, deviation: Double) {
+        let n = Double(ny * nx)
+        var power = 0.0
+        for row in 0..<ny {
+            for column in 0..<width {
+                let k = 2 * (row * width + column)
+                let magnitude = Double(spectrum[k]) * Double(spectrum[k]) + Double(spectrum[k + 1]) * Double(spectrum[k + 1])
+                let twice = column > 0 && !(nx % 2 == 0 && column == nx / 2)
+                power += twice ? 2 * magnitude : magnitude
+            }
+        }
+        let mean = Double(spectrum[0]) / n
+        return (mean, max(0, power / (n * n) - mean * mean).squareRoot())
+    }
+
     /// The plain O((ny nx)^2) discrete Fourier transform's half spectrum, in double precision: the
     /// reference for tests.
     public static func referenceSpectrum(_ field: [Float], ny: Int, nx: Int) -> [Double] {
