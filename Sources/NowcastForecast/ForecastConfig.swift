@@ -41,7 +41,7 @@ public struct ForecastConfig: Codable, Sendable, ConfigFileDecodable {
     public init() {}
 
     /// The methods that need no trained run.
-    public static let builtInModels = ["persistence", "extrapolation", "steps"]
+    public static let builtInModels = ["persistence", "extrapolation", "steps", "sprog"]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, inputs, time, leadtimes, members, member, seed, transforms, outside, ensemble, thresholds, institution, title, output
@@ -119,7 +119,7 @@ public struct ForecastConfig: Codable, Sendable, ConfigFileDecodable {
         if Self.builtInModels.contains(model) {
             try require(ensemble == .deep, "ensemble", "deep (the default) for \(model); noise ensembles perturb a trained run's inputs", ensemble.rawValue)
         } else {
-            try require(FileManager.default.fileExists(atPath: model), "model", "persistence, extrapolation, steps or a run or model folder", "'\(model)' (no such folder)")
+            try require(FileManager.default.fileExists(atPath: model), "model", "persistence, extrapolation, steps, sprog or a run or model folder", "'\(model)' (no such folder)")
         }
     }
 

@@ -37,7 +37,7 @@ public final class ForecastJob {
         for line in series.report.warningLines { log(line) }
         let (method, inputs, grid, units, motion) = try prepare(series, time: try config.referenceTime())
         // The product carries the motion in m/s, which needs cells in metres or kilometres.
-        let cellMetres = kilometres(grid.dx, grid.xyUnits).map { $0 * 1000 }
+        let cellMetres = grid.cellKilometres.map { $0 * 1000 }
         guard series.step > 0 else {
             throw ForecastError.archive(detail: "one frame (\(series.entries[0].path)) gives no time step to count the lead times in; "
                 + "give the archive's earlier frames too")
@@ -116,15 +116,15 @@ public final class ForecastJob {
             let chain = try config.transformChain()
             let extrapolation = try ExtrapolationNowcast(
                 frames: inputs.frames.map(\.values), ny: grid.ny, nx: grid.nx, transforms: chain, outside: config.outside,
-                members: config.members, seed: config.seed, kilometresPerPixel: kilometres(grid.dx, grid.xyUnits) ?? 1, stepSeconds: series.step)
+                members: config.members, seed: config.seed, kilometresPerPixel: grid.cellKilometres ?? 1, stepSeconds: series.step)
             return (extrapolation, inputs, grid, chain.physicalUnits(source: inputs.frames[0].units), extrapolation.motion)
-        case "steps":
+        case "steps", "sprog":
             let inputs = try ForecastInputs(series: series, count: 3, time: time)
             let chain = try config.transformChain()
-            var settings = StepsNowcast.Settings()
+            var settings = config.model == "sprog" ? StepsNowcast.Settings.sprog : StepsNowcast.Settings()
             settings.levels = config.cascadeLevels
             let steps = try StepsNowcast(frames: inputs.frames.map(\.values), ny: grid.ny, nx: grid.nx, transforms: chain, settings: settings,
-                                         members: config.members, seed: config.seed, kilometresPerPixel: kilometres(grid.dx, grid.xyUnits) ?? 1,
+                                         members: config.members, seed: config.seed, kilometresPerPixel: grid.cellKilometres ?? 1,
                                          stepSeconds: series.step, log: log)
             return (steps, inputs, grid, chain.physicalUnits(source: inputs.frames[0].units), steps.motion)
         default:
@@ -150,15 +150,6 @@ public final class ForecastJob {
         var out = values
         out.withUnsafeMutableBufferPointer { chain.forward($0) }
         return out
-    }
-
-    /// A grid step in kilometres, nil for index grids and degrees.
-    private func kilometres(_ step: Double, _ units: String) -> Double? {
-        switch units {
-        case "km": return step
-        case "m": return step / 1000
-        default: return nil
-        }
     }
 
     /// The model's archive grid and time step must be this archive's; both are named otherwise.

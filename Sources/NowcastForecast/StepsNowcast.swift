@@ -30,7 +30,20 @@ public struct StepsNowcast: NowcastMethod {
         public var maskRim = 10
         /// Perturb each member's motion (pySTEPS's `bps`).
         public var perturbMotion = true
+        /// Drive the levels with noise (STEPS); without, the cascade only decays (S-PROG).
+        public var noise = true
+        /// How rain is kept from spreading: STEPS's incremental mask, or S-PROG's wet-area percentile.
+        public var mask = Mask.incremental
+        public enum Mask: String, Sendable { case incremental, percentile }
         public init() {}
+
+        /// S-PROG (Seed 2003) as pySTEPS's `nowcasts.sprog`: no noise, no motion perturbation, the
+        /// percentile mask; one member.
+        public static var sprog: Settings {
+            var settings = Settings()
+            (settings.noise, settings.perturbMotion, settings.mask) = (false, false, .percentile)
+            return settings
+        }
     }
 
     public let motion: MotionField
@@ -45,11 +58,14 @@ public struct StepsNowcast: NowcastMethod {
     private let initialSpectra: [[[Float]]]
     private let means: [Double], deviations: [Double]
     private let latest: [Float]
+    private let matching: ProbabilityMatching?
     private let missing: [Bool]
     private let threshold: Float
     private let noRain: Float
     private let maskRadius: Int
     private let dry: Bool
+    /// The latest frame's share of rain (S-PROG's mask keeps it).
+    private let wetAreaRatio: Double
     private let seed: UInt64
     private let kilometresPerPixel: Double, stepMinutes: Double
 
@@ -96,7 +112,9 @@ public struct StepsNowcast: NowcastMethod {
         maskRadius = max(1, Int((stepSeconds / 60 / kilometresPerPixel - 1) / 2))
         let latest = working[2]
         self.latest = latest
+        matching = ProbabilityMatching(target: latest)
         dry = !latest.contains { $0 >= threshold }
+        wetAreaRatio = Double(latest.reduce(0) { $0 + ($1 >= threshold ? 1 : 0) }) / Double(ny * nx)
         guard !dry, let fft = RealFFT2D(ny: ny, nx: nx) else {
             log("STEPS: no rain above \(settings.rainThreshold) in the latest frame; the forecast is no rain")
             (models, initialSpectra, means, deviations, noise) = ([], [], [], [], nil)
@@ -112,7 +130,7 @@ public struct StepsNowcast: NowcastMethod {
         }
         (self.models, initialSpectra) = (models, levels)
         (means, deviations) = (cascades[2].means, cascades[2].standardDeviations)
-        noise = NonparametricNoise(fields: working, ny: ny, nx: nx)
+        noise = settings.noise ? NonparametricNoise(fields: working, ny: ny, nx: nx) : nil
     }
 
     /// The most cascade levels an `ny` x `nx` grid resolves.
@@ -122,8 +140,12 @@ public struct StepsNowcast: NowcastMethod {
         return BandpassFilters(ny: ny, nx: nx, levels: 3) == nil ? 0 : levels
     }
 
-    public var name: String { "STEPS (\(settings.levels) cascade levels, AR(2), nonparametric noise, incremental mask, CDF matching)" }
-    public var memberLimit: Int? { nil }
+    public var name: String {
+        settings.noise ? "STEPS (\(settings.levels) cascade levels, AR(2), nonparametric noise, \(settings.mask.rawValue) mask, CDF matching)"
+            : "S-PROG (\(settings.levels) cascade levels, AR(2), \(settings.mask.rawValue) mask, CDF matching)"
+    }
+    /// Without noise or perturbed motion every member would be the same forecast.
+    public var memberLimit: Int? { settings.noise || settings.perturbMotion ? nil : 1 }
     public var computesMembersConcurrently: Bool { true }
 
     public func forecast(member: Int, leads: Int, lead: (Int, [Float]) throws -> Void) throws {
@@ -169,14 +191,22 @@ public struct StepsNowcast: NowcastMethod {
                 recomposed[0] += Float(means[k]) * n
             }
             var field = fft.inverse(recomposed)
-            // Rain may not grow away from where it is: the incremental mask.
+            // Rain may not grow away from where it is (STEPS), or cover more than it did (S-PROG).
             let low = field.min() ?? noRain
-            for i in 0..<plane { field[i] = low + (field[i] - low) * mask[i] }
-            guard let matched = ProbabilityMatching.matchEmpiricalCDF(field, to: latest) else {
+            switch settings.mask {
+            case .incremental:
+                for i in 0..<plane { field[i] = low + (field[i] - low) * mask[i] }
+            case .percentile:
+                let limit = PercentileMask.threshold(field, wetAreaRatio: wetAreaRatio) ?? low
+                for i in 0..<plane where field[i] < limit { field[i] = low }
+            }
+            guard let matched = matching?.match(field) else {
                 throw ForecastError.input(expected: "finite STEPS fields", found: "a non-finite value at lead \(index + 1) of member \(member)")
             }
             field = matched
-            mask = DilatedMask.weights(wet: field.map { $0 >= threshold }, ny: ny, nx: nx, radius: maskRadius, rim: settings.maskRim)
+            if settings.mask == .incremental {
+                mask = DilatedMask.weights(wet: field.map { $0 >= threshold }, ny: ny, nx: nx, radius: maskRadius, rim: settings.maskRim)
+            }
             for i in 0..<plane where missing[i] { field[i] = .nan }
             let minutes = Double(index + 1) * stepMinutes
             try advector.step(by: perturbation?.perturbed(motion, minutes: minutes, kilometresPerPixel: kilometresPerPixel, stepMinutes: stepMinutes) ?? motion)

@@ -56,7 +56,7 @@ public final class VerificationJob {
         }
         var baselines = config.baselines.map { ForecastScores(label: $0.rawValue, members: 1, settings: settings) }
         let baselineChain = try ForecastConfig().transformChain()
-        let kilometres = Self.kilometres(first.grid)
+        let kilometres = first.grid.cellKilometres
         if kilometres == nil, config.baselines.contains(.extrapolation) {
             log("the grid's cells are not in metres or kilometres; the extrapolation baseline takes a pixel as 1 km")
         }
@@ -189,13 +189,4 @@ public final class VerificationJob {
     }
 
     static func seconds(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970.rounded()) }
-
-    /// A grid step in kilometres, nil for index grids and degrees.
-    static func kilometres(_ grid: Grid) -> Double? {
-        switch grid.xyUnits {
-        case "km": return abs(grid.dx)
-        case "m": return abs(grid.dx) / 1000
-        default: return nil
-        }
-    }
 }

@@ -17,7 +17,7 @@ struct Forecast: ParsableCommand {
     @Option(help: "YAML or JSON config file; flags override its keys.")
     var config: String?
 
-    @Option(help: "persistence, extrapolation, steps, or a run or model folder (nowcast train's output): model.")
+    @Option(help: "persistence, extrapolation, steps, sprog, or a run or model folder (nowcast train's output): model.")
     var model: String?
 
     @Option(name: .customLong("input"), help: "A file, folder or glob pattern of the archive (repeatable): inputs.")

@@ -1,6 +1,7 @@
 import Foundation
 import NowcastData
 import NowcastForecast
+import NowcastPhysics
 import XCTest
 
 /// STEPS as a forecast method: it moves with the rain, its members are reproducible one by one,
@@ -53,6 +54,32 @@ final class StepsNowcastTests: XCTestCase {
         }
         XCTAssertEqual(best.dx, 6, accuracy: 1, "3 steps of 2 pixels along x")
         XCTAssertEqual(best.dy, 3, accuracy: 1, "3 steps of 1 pixel along y")
+    }
+
+    func testSPROGKeepsTheWetAreaAndMovesWithTheFlow() throws {
+        let input = frames()
+        var settings = StepsNowcast.Settings.sprog
+        settings.levels = 5
+        let method = try StepsNowcast(frames: input, ny: ny, nx: nx, transforms: dbr, settings: settings, members: 1, seed: 0,
+                                      kilometresPerPixel: 1, stepSeconds: 300)
+        XCTAssertEqual(method.memberLimit, 1)
+        XCTAssertTrue(method.name.hasPrefix("S-PROG"))
+        var last: [Float] = []
+        try method.forecast(member: 0, leads: 3) { _, field in last = field }
+        // The wet area of the latest frame (0.1 mm/h), where the forecast's rain stayed on the grid.
+        let wet = { (f: [Float]) in f.filter { $0.isFinite && $0 >= 0.1 }.count }
+        XCTAssertEqual(Double(wet(last)), Double(wet(input[2])), accuracy: 0.15 * Double(wet(input[2])))
+        var best = (score: -Double.infinity, dx: 0, dy: 0)
+        for dy in -8...8 {
+            for dx in -8...8 {
+                var score = 0.0
+                for y in 8..<(ny - 8) { for x in 8..<(nx - 8) { score += Double((last[(y + dy) * nx + x + dx].isFinite ? last[(y + dy) * nx + x + dx] : 0) * input[2][y * nx + x]) } }
+                if score > best.score { best = (score, dx, dy) }
+            }
+        }
+        XCTAssertEqual([best.dx, best.dy], [6, 3])
+        XCTAssertEqual(PercentileMask.threshold([1, 2, 2, 3, 4], wetAreaRatio: 0.4), 3, "two of five at or above 3")
+        XCTAssertEqual(PercentileMask.threshold([0, 0, 0, 5], wetAreaRatio: 0.9), 0, "ties move to the last equal value")
     }
 
     func testAMemberAloneIsTheSameBitsAsInTheEnsemble() throws {

@@ -110,6 +110,13 @@ final class StepsPiecesTests: XCTestCase {
         XCTAssertEqual(matched.max(), target.max(), "the largest value is the target's")
         XCTAssertEqual(matched.filter { $0 > -15 }.count, 200, "as wet as the target (which is drier than the forecast)")
         XCTAssertNil(ProbabilityMatching.matchEmpiricalCDF([1, .nan], to: [1, 2]))
+        // The radix order is the comparison sort's, ties and negative values included.
+        let values = (0..<5000).map { (i: Int) -> Float in
+            if i % 7 == 0 { return -15 }
+            if i % 11 == 0 { return 0 }
+            return Float((i * 7919) % 1000) / 37 - 10
+        }
+        XCTAssertEqual(ProbabilityMatching.ascendingOrder(values), ProbabilityMatching.referenceOrder(values))
     }
 
     func testNoiseHasTheFieldsSpectrum() throws {

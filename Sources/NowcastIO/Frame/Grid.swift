@@ -60,6 +60,15 @@ public struct Grid: Equatable, Sendable, Codable {
     /// Cell height along y (absolute), 1 for a single row.
     public var dy: Double { ny > 1 ? abs(y[1] - y[0]) : 1 }
 
+    /// The cell width in kilometres, nil for index grids and degrees.
+    public var cellKilometres: Double? {
+        switch xyUnits {
+        case "km": return dx
+        case "m": return dx / 1000
+        default: return nil
+        }
+    }
+
     /// The grid of `factor` x `factor` block means (what `Coarsening.blockMean` makes of a field):
     /// cell centres are the blocks' centres; rows and columns beyond whole blocks are dropped.
     public func coarsened(by factor: Int) -> Grid {

@@ -35,14 +35,17 @@ public struct SemiLagrangian: Sendable {
                 dy.withUnsafeMutableBufferPointer { py in
                     let (px, py) = (px.baseAddress!, py.baseAddress!)
                     Parallel.forEachRange(ny, grain: 8) { rows in
-                        for i in (rows.lowerBound * nx)..<(rows.upperBound * nx) {
-                            let (x, y) = (Float(i % nx) - px[i], Float(i / nx) - py[i])
-                            // First guess: the velocity where the trajectory stands; then the midpoint's.
-                            let start = BilinearTap(y: y, x: x, height: ny, width: nx, boundary: .clamped)
-                            let (u0, v0) = (start.sample(u), start.sample(v))
-                            let middle = BilinearTap(y: y - 0.5 * v0, x: x - 0.5 * u0, height: ny, width: nx, boundary: .clamped)
-                            px[i] += middle.sample(u)
-                            py[i] += middle.sample(v)
+                        for row in rows {
+                            for column in 0..<nx {
+                                let i = row * nx + column
+                                let (x, y) = (Float(column) - px[i], Float(row) - py[i])
+                                // First guess: the velocity where the trajectory stands; then the midpoint's.
+                                let start = BilinearTap(y: y, x: x, height: ny, width: nx, boundary: .clamped)
+                                let (u0, v0) = (start.sample(u), start.sample(v))
+                                let middle = BilinearTap(y: y - 0.5 * v0, x: x - 0.5 * u0, height: ny, width: nx, boundary: .clamped)
+                                px[i] += middle.sample(u)
+                                py[i] += middle.sample(v)
+                            }
                         }
                     }
                 }
@@ -64,12 +67,15 @@ public struct SemiLagrangian: Sendable {
             result.withUnsafeMutableBufferPointer { out in
                 let out = out.baseAddress!
                 Parallel.forEachRange(ny, grain: 8) { rows in
-                    for i in (rows.lowerBound * nx)..<(rows.upperBound * nx) {
-                        let (x, y) = (Float(i % nx) - px[i], Float(i / nx) - py[i])
-                        if x >= 0, x <= right, y >= 0, y <= bottom {
-                            out[i] = BilinearTap(y: y, x: x, height: ny, width: nx, boundary: .clamped).sample(source)
-                        } else {
-                            out[i] = outside
+                    for row in rows {
+                        for column in 0..<nx {
+                            let i = row * nx + column
+                            let (x, y) = (Float(column) - px[i], Float(row) - py[i])
+                            if x >= 0, x <= right, y >= 0, y <= bottom {
+                                out[i] = BilinearTap(y: y, x: x, height: ny, width: nx, boundary: .clamped).sample(source)
+                            } else {
+                                out[i] = outside
+                            }
                         }
                     }
                 }

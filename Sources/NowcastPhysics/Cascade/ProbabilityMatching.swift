@@ -2,37 +2,75 @@
 /// forecast keeps its ranks and takes the observed field's values, so that its distribution is the
 /// observation's. Pixels at the forecast's minimum take the observation's minimum; when the
 /// observation is wetter (more pixels above its minimum) than the forecast, its values below the
-/// percentile matching the forecast's wet-area ratio are set to its minimum first.
-public enum ProbabilityMatching {
-    /// `forecast` matched to `target` (same size; NaN in the target read as its minimum); nil when
-    /// the sizes differ or the forecast has no finite value.
-    public static func matchEmpiricalCDF(_ forecast: [Float], to target: [Float]) -> [Float]? {
+/// percentile matching the forecast's wet-area ratio are set to its minimum first. The target is
+/// sorted once, since STEPS matches every step of every member to the same observation.
+public struct ProbabilityMatching: Sendable {
+    /// The target's values, NaN read as its minimum, in ascending order.
+    private let sorted: [Float]
+    private let zero: Float
+    private let wet: Int
+
+    /// Matching to `target`; nil for a target without any value.
+    public init?(target: [Float]) {
+        guard let zero = target.filter({ !$0.isNaN }).min() else { return nil }
+        sorted = target.map { $0.isNaN ? zero : $0 }.sorted()
+        self.zero = zero
+        wet = sorted.reduce(0) { $0 + ($1 > zero ? 1 : 0) }
+    }
+
+    /// `forecast` with the target's distribution; nil when the sizes differ or a value is not finite.
+    public func match(_ forecast: [Float]) -> [Float]? {
         let n = forecast.count
-        guard n == target.count, n > 0, n < Int(UInt32.max), forecast.allSatisfy(\.isFinite), let zero = forecast.min() else { return nil }
-        let targetZero = target.filter { !$0.isNaN }.min() ?? zero
-        var reference = target.map { $0.isNaN ? targetZero : $0 }
-        reference.sort()
-        let forecastWet = forecast.reduce(0) { $0 + ($1 > zero ? 1 : 0) }
-        let targetWet = reference.reduce(0) { $0 + ($1 > targetZero ? 1 : 0) }
-        if targetWet > forecastWet {
-            // Below the percentile: no rain (the minimum), which leaves the sorted order as it is.
-            let percentile = Self.percentile(sorted: reference, 100 * (1 - Double(forecastWet) / Double(n)))
-            for i in reference.indices where reference[i] < percentile { reference[i] = targetZero }
-        }
-        // Ranks of the forecast, ties in index order (as numpy's argsort gives them for the values
-        // that matter): sorting keys of (order-preserving bits of the value, index).
-        var keys = forecast.enumerated().map { i, v -> UInt64 in
-            let bits = v.bitPattern
-            let ordered = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
-            return UInt64(ordered) << 32 | UInt64(i)
-        }
-        keys.sort()
+        guard n == sorted.count, n > 0, n < Int(UInt32.max), forecast.allSatisfy(\.isFinite), let low = forecast.min() else { return nil }
+        let reference = adjusted(forecastWet: forecast.reduce(0) { $0 + ($1 > low ? 1 : 0) })
+        let order = Self.ascendingOrder(forecast)
         var output = [Float](repeating: 0, count: n)
-        for (rank, key) in keys.enumerated() {
-            let i = Int(truncatingIfNeeded: key & 0xFFFF_FFFF)
-            output[i] = forecast[i] == zero ? targetZero : reference[rank]
+        for (rank, i) in order.enumerated() {
+            let i = Int(i)
+            output[i] = forecast[i] == low ? zero : reference[rank]
         }
         return output
+    }
+
+    /// The sorted target, its values below the percentile of the forecast's wet-area ratio set to
+    /// its minimum when it is wetter than the forecast (which keeps it sorted).
+    private func adjusted(forecastWet: Int) -> [Float] {
+        guard wet > forecastWet else { return sorted }
+        let percentile = Self.percentile(sorted: sorted, 100 * (1 - Double(forecastWet) / Double(sorted.count)))
+        return sorted.map { $0 < percentile ? zero : $0 }
+    }
+
+    /// Indices of `values` in ascending order, ties in index order (as numpy's argsort gives them
+    /// here): a stable two-pass radix sort on order-preserving 32-bit keys.
+    public static func ascendingOrder(_ values: [Float]) -> [UInt32] {
+        let keys = values.map { v -> UInt32 in
+            let bits = v.bitPattern
+            return bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+        }
+        var order = [UInt32](repeating: 0, count: keys.count), next = order
+        for i in order.indices { order[i] = UInt32(i) }
+        for shift in [0, 16] as [UInt32] {
+            var counts = [Int](repeating: 0, count: 65_537)
+            for key in keys { counts[Int((key >> shift) & 0xFFFF) + 1] += 1 }
+            for d in 1..<counts.count { counts[d] += counts[d - 1] }
+            for i in order {
+                let digit = Int((keys[Int(i)] >> shift) & 0xFFFF)
+                next[counts[digit]] = i
+                counts[digit] += 1
+            }
+            swap(&order, &next)
+        }
+        return order
+    }
+
+    /// The plain definition for tests: argsort by comparison, ties in index order.
+    public static func referenceOrder(_ values: [Float]) -> [UInt32] {
+        values.indices.sorted { values[$0] < values[$1] || (values[$0] == values[$1] && $0 < $1) }.map(UInt32.init)
+    }
+
+    /// `forecast` matched to `target` (same size; NaN in the target read as its minimum).
+    public static func matchEmpiricalCDF(_ forecast: [Float], to target: [Float]) -> [Float]? {
+        ProbabilityMatching(target: target)?.match(forecast)
     }
 
     /// numpy's default (linear) percentile of sorted values, `q` in 0...100.
