@@ -115,10 +115,13 @@ public struct StepsNowcast: NowcastMethod {
         matching = ProbabilityMatching(target: latest)
         dry = !latest.contains { $0 >= threshold }
         wetAreaRatio = Double(latest.reduce(0) { $0 + ($1 >= threshold ? 1 : 0) }) / Double(ny * nx)
-        guard !dry, let fft = RealFFT2D(ny: ny, nx: nx) else {
+        guard !dry else {
             log("STEPS: no rain above \(settings.rainThreshold) in the latest frame; the forecast is no rain")
             (models, initialSpectra, means, deviations, noise) = ([], [], [], [], nil)
             return
+        }
+        guard let fft = RealFFT2D(ny: ny, nx: nx) else {
+            throw ForecastError.input(expected: "a grid FFTW can transform", found: "\(ny) x \(nx)")
         }
         let cascades = try working.map { try CascadeDecomposition(field: $0, filters: filters, fft: fft) }
         var models: [AutoRegression2] = [], levels: [[[Float]]] = []
@@ -129,6 +132,9 @@ public struct StepsNowcast: NowcastMethod {
             levels.append([fft.forward(x1), fft.forward(x2)])
         }
         (self.models, initialSpectra) = (models, levels)
+        log("STEPS levels (central wavenumber: lag-1, lag-2 correlation; phi1, phi2, phi0): " + zip(filters.centralWavenumbers, models).map { c, m in
+            String(format: "%.1f: %.3f, %.3f; %.3f, %.3f, %.3f", c, m.gamma1, m.gamma2, m.phi1, m.phi2, m.phi0)
+        }.joined(separator: " | "))
         (means, deviations) = (cascades[2].means, cascades[2].standardDeviations)
         noise = settings.noise ? NonparametricNoise(fields: working, ny: ny, nx: nx) : nil
     }
@@ -150,10 +156,13 @@ public struct StepsNowcast: NowcastMethod {
 
     public func forecast(member: Int, leads: Int, lead: (Int, [Float]) throws -> Void) throws {
         let plane = ny * nx
-        guard !dry, let fft = RealFFT2D(ny: ny, nx: nx) else {
+        guard !dry else {
             let zero = missing.map { $0 ? Float.nan : 0 }
             for index in 0..<leads { try lead(index, zero) }
             return
+        }
+        guard let fft = RealFFT2D(ny: ny, nx: nx) else {
+            throw ForecastError.input(expected: "a grid FFTW can transform", found: "\(ny) x \(nx)")
         }
         var noiseRandom = SeededGenerator(seed: seed, stream: 2 * UInt64(member))
         var motionRandom = SeededGenerator(seed: seed, stream: 2 * UInt64(member) + 1)
