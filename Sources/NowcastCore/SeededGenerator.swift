@@ -48,4 +48,19 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Codable, Equatab
         let u2 = uniform()
         return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
     }
+
+    /// `count` standard normal values, both of each Box-Muller pair used (half the logarithms and
+    /// cosines of `gaussian()` calls; a different stream of values from the same state).
+    public mutating func gaussians(_ count: Int) -> [Float] {
+        var values = [Float](repeating: 0, count: count)
+        var i = 0
+        while i < count {
+            let radius = (-2 * log(max(uniform(), 1e-300))).squareRoot()
+            let angle = 2 * Double.pi * uniform()
+            values[i] = Float(radius * cos(angle))
+            if i + 1 < count { values[i + 1] = Float(radius * sin(angle)) }
+            i += 2
+        }
+        return values
+    }
 }

@@ -183,20 +183,31 @@ public struct StepsNowcast: NowcastMethod {
                 let (older, newer) = (levels[k][0], levels[k][1])
                 var scale: Float = 0
                 if let noiseSpectrum {
-                    for i in 0..<half {
-                        level[2 * i] = noiseSpectrum[2 * i] * weights[i]
-                        level[2 * i + 1] = noiseSpectrum[2 * i + 1] * weights[i]
+                    level.withUnsafeMutableBufferPointer { out in
+                        for i in 0..<half {
+                            out[2 * i] = noiseSpectrum[2 * i] * weights[i]
+                            out[2 * i + 1] = noiseSpectrum[2 * i + 1] * weights[i]
+                        }
+                        let moments = fft.moments(UnsafeBufferPointer(out))
+                        (out[0], out[1]) = (0, 0)  // the mean out
+                        scale = moments.deviation > 0 ? Float(model.phi0 / moments.deviation) : 0
                     }
-                    let moments = level.withUnsafeBufferPointer { fft.moments($0) }
-                    (level[0], level[1]) = (0, 0)  // the mean out
-                    scale = moments.deviation > 0 ? Float(model.phi0 / moments.deviation) : 0
                 }
-                let (p1, p2) = (Float(model.phi1), Float(model.phi2))
+                let (p1, p2, sigma) = (Float(model.phi1), Float(model.phi2), Float(deviations[k]))
                 var next = [Float](repeating: 0, count: count)
-                for i in 0..<count { next[i] = p1 * newer[i] + p2 * older[i] + (noiseSpectrum == nil ? 0 : scale * level[i]) }
+                withFieldPointers([newer, older, level]) { f in
+                    let (nw, ol, lv) = (f[0], f[1], f[2])
+                    next.withUnsafeMutableBufferPointer { out in
+                        recomposed.withUnsafeMutableBufferPointer { sum in
+                            for i in 0..<count {
+                                let v = p1 * nw[i] + p2 * ol[i] + scale * lv[i]
+                                out[i] = v
+                                sum[i] += sigma * v
+                            }
+                        }
+                    }
+                }
                 levels[k] = [newer, next]
-                let sigma = Float(deviations[k])
-                for i in 0..<count { recomposed[i] += sigma * next[i] }
                 recomposed[0] += Float(means[k]) * n
             }
             var field = fft.inverse(recomposed)

@@ -18,18 +18,20 @@ public enum DilatedMask {
     static func cityBlockDistance(_ wet: [Bool], ny: Int, nx: Int) -> [Int] {
         let far = Int.max / 2
         var d = wet.map { $0 ? 0 : far }
-        for y in 0..<ny {
-            for x in 0..<nx {
-                let i = y * nx + x
-                if y > 0 { d[i] = min(d[i], d[i - nx] + 1) }
-                if x > 0 { d[i] = min(d[i], d[i - 1] + 1) }
+        d.withUnsafeMutableBufferPointer { d in
+            for y in 0..<ny {
+                for x in 0..<nx {
+                    let i = y * nx + x
+                    if y > 0 { d[i] = min(d[i], d[i - nx] + 1) }
+                    if x > 0 { d[i] = min(d[i], d[i - 1] + 1) }
+                }
             }
-        }
-        for y in stride(from: ny - 1, through: 0, by: -1) {
-            for x in stride(from: nx - 1, through: 0, by: -1) {
-                let i = y * nx + x
-                if y < ny - 1 { d[i] = min(d[i], d[i + nx] + 1) }
-                if x < nx - 1 { d[i] = min(d[i], d[i + 1] + 1) }
+            for y in stride(from: ny - 1, through: 0, by: -1) {
+                for x in stride(from: nx - 1, through: 0, by: -1) {
+                    let i = y * nx + x
+                    if y < ny - 1 { d[i] = min(d[i], d[i + nx] + 1) }
+                    if x < nx - 1 { d[i] = min(d[i], d[i + 1] + 1) }
+                }
             }
         }
         return d

@@ -38,7 +38,7 @@ public struct NonparametricNoise: Sendable {
     /// The next noise field's half spectrum before normalisation (white noise drawn from `random`,
     /// filtered): what a cascade in the spectral domain takes.
     public func nextSpectrum(using random: inout SeededGenerator, fft: RealFFT2D) -> [Float] {
-        let white = (0..<(ny * nx)).map { _ in Float(random.gaussian()) }
+        let white = random.gaussians(ny * nx)
         var spectrum = fft.forward(white)
         for i in 0..<amplitude.count {
             spectrum[2 * i] *= amplitude[i]
