@@ -124,8 +124,7 @@ public final class ForecastJob {
             var settings = config.model == "sprog" ? StepsNowcast.Settings.sprog : StepsNowcast.Settings()
             settings.levels = config.cascadeLevels
             let steps = try StepsNowcast(frames: inputs.frames.map(\.values), ny: grid.ny, nx: grid.nx, transforms: chain, settings: settings,
-                                         members: config.members, seed: config.seed, kilometresPerPixel: grid.cellKilometres ?? 1,
-                                         stepSeconds: series.step, log: log)
+                                         seed: config.seed, kilometresPerPixel: grid.cellKilometres ?? 1, stepSeconds: series.step, log: log)
             return (steps, inputs, grid, chain.physicalUnits(source: inputs.frames[0].units), steps.motion)
         default:
             let forecaster = try EnsembleForecaster(modelFolder: config.model)

@@ -71,7 +71,7 @@ public struct StepsNowcast: NowcastMethod {
 
     /// Prepares STEPS from `frames` (oldest first, at least 3, physical units, `ny * nx` each).
     public init(frames: [[Float]], ny: Int, nx: Int, transforms: TransformChain, settings: Settings = Settings(),
-                members: Int, seed: UInt64, kilometresPerPixel: Double, stepSeconds: Double, log: (String) -> Void = { _ in }) throws {
+                seed: UInt64, kilometresPerPixel: Double, stepSeconds: Double, log: (String) -> Void = { _ in }) throws {
         guard frames.count >= 3 else {
             throw ForecastError.input(expected: "3 frames for STEPS's AR(2) model (ar_order + 1)", found: "\(frames.count)")
         }
