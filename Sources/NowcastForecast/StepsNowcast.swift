@@ -168,7 +168,9 @@ public struct StepsNowcast: NowcastMethod {
         var motionRandom = SeededGenerator(seed: seed, stream: 2 * UInt64(member) + 1)
         let perturbation = settings.perturbMotion ? MotionPerturbation(using: &motionRandom) : nil
         var levels = initialSpectra
-        var mask = DilatedMask.weights(wet: latest.map { $0 >= threshold }, ny: ny, nx: nx, radius: maskRadius, rim: settings.maskRim)
+        // The incremental mask's weights (S-PROG's percentile mask needs none).
+        var mask = settings.mask == .incremental
+            ? DilatedMask.weights(wet: latest.map { $0 >= threshold }, ny: ny, nx: nx, radius: maskRadius, rim: settings.maskRim) : []
         var advector = SemiLagrangian(ny: ny, nx: nx)
         let (count, half, n) = (fft.spectrumCount, fft.spectrumCount / 2, Float(plane))
         var level = [Float](repeating: 0, count: count)

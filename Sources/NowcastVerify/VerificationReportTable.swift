@@ -34,10 +34,8 @@ public enum VerificationReportTable {
         return lines.joined(separator: "\n")
     }
 
-    /// `1` rather than `1.0`; `0.5` as it is.
-    public static func number(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(format: "%g", value)
-    }
+    /// `1` rather than `1.0`; `0.5` as it is (the trainer's threshold labels).
+    public static func number(_ value: Double) -> String { LeadTimeScores.label(threshold: value) }
 
     /// Up to `count` lead indices spread evenly over `0..<total`, always including the last.
     static func spread(_ total: Int, _ count: Int) -> [Int] {

@@ -171,7 +171,7 @@ public final class CFForecastFile {
         }
         if let v = variables.first(where: { $0.name == "forecast_period" || $0.attributes["standard_name"]?.stringValue == "forecast_period" }),
            v.count == valid.count {
-            let seconds = try v.readAllDoubles().map { $0 * periodSeconds(v.attributes["units"]?.stringValue) }
+            let seconds = try v.readAllDoubles().map { $0 * (v.attributes["units"]?.stringValue.flatMap { CFTimeUnits.unitSeconds[$0.trimmingCharacters(in: .whitespaces).lowercased()] } ?? 1) }
             let references = zip(valid, seconds).map { $0.addingTimeInterval(-$1) }
             if let first = references.first, references.allSatisfy({ abs($0.timeIntervalSince(first)) < 0.5 }) {
                 return (first, "'\(timeName)' minus '\(v.pathName)'")
@@ -185,15 +185,5 @@ public final class CFForecastFile {
         }
         throw NowcastIOError.badTime(path: path, variable: timeName,
                                      detail: "no forecast reference time: expected a 'forecast_reference_time' variable, a 'forecast_period' beside '\(timeName)', or valid times counted from the reference time as pySTEPS writes them")
-    }
-
-    /// Seconds per unit of a `forecast_period` (CF's default for a period is seconds).
-    private static func periodSeconds(_ units: String?) -> Double {
-        switch units?.lowercased() {
-        case "minutes", "minute", "min", "mins": return 60
-        case "hours", "hour", "h", "hr", "hrs": return 3600
-        case "days", "day", "d": return 86400
-        default: return 1
-        }
     }
 }

@@ -52,7 +52,8 @@ public struct CFTimeUnits: Equatable, Sendable {
     /// 1582-10-15T00:00:00Z, the first day of the Gregorian calendar.
     private static let gregorianStart = Date(timeIntervalSince1970: -12_219_292_800)
 
-    private static let unitSeconds: [String: Double] = {
+    /// Seconds per unit name, as CF (udunits) spells them; also what a `forecast_period` is counted in.
+    static let unitSeconds: [String: Double] = {
         var table: [String: Double] = [:]
         for name in ["seconds", "second", "secs", "sec", "s"] { table[name] = 1 }
         for name in ["minutes", "minute", "mins", "min"] { table[name] = 60 }
