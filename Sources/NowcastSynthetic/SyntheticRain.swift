@@ -55,7 +55,8 @@ public struct SyntheticRain {
     /// The settings in use.
     public let settings: Settings
     private let n: Int
-    private var noise: PowerLawNoise
+    private let noise: NoiseFilter
+    private let fft: RealFFT2D
     private var random: SeededGenerator
     private var field: [Double]
     private var cells: [Cell] = []
@@ -84,17 +85,16 @@ public struct SyntheticRain {
         var size = 8
         while size < max(settings.ny, settings.nx) * 5 / 4 { size *= 2 }
         n = size
-        // `size` is a power of two by construction.
-        guard let noise = PowerLawNoise(size: size) else {
-            throw SyntheticError.invalidParameter(name: "noise domain", expected: "a power of two", found: "\(size)")
+        guard let noise = NoiseFilter.powerLaw(ny: size, nx: size), let fft = RealFFT2D(ny: size, nx: size) else {
+            throw SyntheticError.invalidParameter(name: "noise domain", expected: "a grid FFTW can transform", found: "\(size) x \(size)")
         }
-        self.noise = noise
+        (self.noise, self.fft) = (noise, fft)
         random = SeededGenerator(seed: settings.seed)
         flowAngle = random.uniform() * 2 * .pi
         shearPhase = random.uniform() * 2 * .pi
         intensityPhase = random.uniform() * 2 * .pi
         threshold = Self.gaussianQuantile(1 - settings.wetFraction)
-        field = self.noise.next(using: &random)
+        field = self.noise.next(using: &random, fft: fft).map(Double.init)
     }
 
     /// The next field of rain rates in mm/h, `ny * nx` values row-major, NaN outside coverage.
@@ -131,7 +131,7 @@ public struct SyntheticRain {
     private mutating func evolve() {
         let a = exp(-settings.stepMinutes / settings.decorrelationMinutes)
         let innovation = (1 - a * a).squareRoot()
-        let innovations = self.noise.next(using: &random)
+        let innovations = noise.next(using: &random, fft: fft).map(Double.init)
         var advected = [Double](repeating: 0, count: n * n)
         // The flow varies by row (shear) and by column (swirl) only: tabulate both once per step.
         let (mean, shear, swirl) = flowTerms()

@@ -85,7 +85,7 @@ final class CascadeTests: XCTestCase {
     }
 }
 
-/// STEPS's mask, probability matching and noise.
+/// STEPS's mask and probability matching.
 final class StepsPiecesTests: XCTestCase {
     func testTheDilatedMaskEqualsRepeatedDilations() {
         var random = SeededGenerator(seed: 12)
@@ -119,46 +119,13 @@ final class StepsPiecesTests: XCTestCase {
         XCTAssertEqual(ProbabilityMatching.ascendingOrder(values), ProbabilityMatching.referenceOrder(values))
     }
 
-    func testNoiseHasTheFieldsSpectrum() throws {
-        let (ny, nx) = (64, 64)
-        // A field whose power falls steeply with wavenumber: smooth blobs over a dry floor.
-        let field = (0..<(ny * nx)).map { i -> Float in
-            let (y, x) = (Double(i / nx), Double(i % nx))
-            return max(-15, Float(20 * sin(x / 7) * cos(y / 9) + 5 * sin(x / 2.3 + y / 3.1)))
-        }
-        let noise = try XCTUnwrap(NonparametricNoise(fields: [field, field], ny: ny, nx: nx))
-        let fft = try XCTUnwrap(RealFFT2D(ny: ny, nx: nx))
-        var random = SeededGenerator(seed: 5)
-        var power = [Double](repeating: 0, count: noise.amplitude.count)
-        for _ in 0..<40 {
-            let n = noise.next(using: &random, fft: fft)
-            let mean = n.reduce(0, +) / Float(n.count)
-            let deviation = (n.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(n.count)).squareRoot()
-            XCTAssertEqual(mean, 0, accuracy: 1e-4)
-            XCTAssertEqual(deviation, 1, accuracy: 1e-4)
-            let s = fft.forward(n)
-            for k in power.indices { power[k] += Double(s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1]) }
-        }
-        // Radially averaged: the noise's power against the filter's squared amplitude, both scaled to
-        // the same total over rings 1..<24; each ring within a factor of 1.6 (40 fields, a few dozen
-        // coefficients per ring).
-        let width = nx / 2 + 1
-        var noiseRing = [Double](repeating: 0, count: 24), targetRing = noiseRing
-        for k in power.indices {
-            let (row, column) = (k / width, k % width)
-            let ky = Double(row <= ny / 2 ? row : row - ny)
-            let r = Int((ky * ky + Double(column * column)).squareRoot().rounded())
-            guard r >= 1, r < 24 else { continue }
-            noiseRing[r] += power[k]
-            targetRing[r] += Double(noise.amplitude[k] * noise.amplitude[k])
-        }
-        let (sn, st) = (noiseRing.reduce(0, +), targetRing.reduce(0, +))
-        for r in 1..<24 where targetRing[r] > 1e-6 * st {
-            let ratio = (noiseRing[r] / sn) / (targetRing[r] / st)
-            XCTAssertGreaterThan(ratio, 1 / 1.6, "ring \(r)")
-            XCTAssertLessThan(ratio, 1.6, "ring \(r)")
-        }
-        XCTAssertNil(NonparametricNoise(fields: [[Float](repeating: -15, count: ny * nx)], ny: ny, nx: nx), "a dry grid has no spectrum")
+    func testMatchingByTheMeanShiftsTheWetValuesOnly() {
+        var field: [Float] = [-15, -15, 1, 3, 8, -15]
+        ProbabilityMatching.matchWetMean(&field, threshold: 0, mean: 10)
+        XCTAssertEqual(field, [-15, -15, 7, 9, 14, -15], "the wet mean 4 moved to 10, the dry pixels kept")
+        var dry: [Float] = [-15, -15]
+        ProbabilityMatching.matchWetMean(&dry, threshold: 0, mean: 10)
+        XCTAssertEqual(dry, [-15, -15])
     }
 }
 

@@ -32,6 +32,15 @@ public struct ProbabilityMatching: Sendable {
         return output
     }
 
+    /// Matching by the mean (pySTEPS's `probmatching_method="mean"`): the values of `field` at or
+    /// above `threshold` shifted together so that their mean is `mean`; nothing when none is.
+    public static func matchWetMean(_ field: inout [Float], threshold: Float, mean: Float) {
+        let wet = field.indices.filter { field[$0] >= threshold }
+        guard !wet.isEmpty else { return }
+        let shift = mean - Float(wet.reduce(0.0) { $0 + Double(field[$1]) } / Double(wet.count))
+        for i in wet { field[i] += shift }
+    }
+
     /// The sorted target, its values below the percentile of the forecast's wet-area ratio set to
     /// its minimum when it is wetter than the forecast (which keeps it sorted).
     private func adjusted(forecastWet: Int) -> [Float] {
