@@ -11,7 +11,7 @@ import NowcastPhysics
 /// missing, or no rain with `outside = .noRain`.
 public struct ExtrapolationNowcast: NowcastMethod {
     /// What lies outside the grid.
-    public enum Outside: String, Codable, Sendable { case missing, noRain = "zero" }
+    public enum Outside: String, Codable, Sendable, CaseIterable { case missing, noRain = "zero" }
 
     public let motion: MotionField
     public let ny: Int, nx: Int

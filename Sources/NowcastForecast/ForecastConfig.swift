@@ -26,6 +26,12 @@ public struct ForecastConfig: Codable, Sendable, ConfigFileDecodable {
     public var outside = ExtrapolationNowcast.Outside.missing
     /// STEPS: scales of the cascade.
     public var cascadeLevels = 6
+    /// STEPS and S-PROG choices under pySTEPS's names; nil takes the model's default (steps:
+    /// nonparametric, incremental, cdf, bps; sprog: none, sprog, cdf, none).
+    public var noiseMethod: StepsNowcast.Settings.Noise?
+    public var maskMethod: StepsNowcast.Settings.Mask?
+    public var probmatchingMethod: StepsNowcast.Settings.Matching?
+    public var velPertMethod: StepsNowcast.Settings.MotionPerturbationMethod?
     /// Model runs: `deep` (the run's trained members) or `noise` (input perturbations, any number
     /// of members) and the noise's size relative to the latest frame's spread in model units.
     public var ensemble = ModelNowcast.Ensemble.deep
@@ -46,6 +52,7 @@ public struct ForecastConfig: Codable, Sendable, ConfigFileDecodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, inputs, time, leadtimes, members, member, seed, transforms, outside, ensemble, thresholds, institution, title, output
         case motionFrames = "motion_frames", deflateLevel = "deflate_level", noiseScale = "noise_scale", cascadeLevels = "cascade_levels"
+        case noiseMethod = "noise_method", maskMethod = "mask_method", probmatchingMethod = "probmatching_method", velPertMethod = "vel_pert_method"
     }
 
     public init(from decoder: Decoder) throws {
@@ -63,6 +70,10 @@ public struct ForecastConfig: Codable, Sendable, ConfigFileDecodable {
         motionFrames = try c.decodeIfPresent(Int.self, forKey: .motionFrames) ?? d.motionFrames
         outside = try c.decodeIfPresent(ExtrapolationNowcast.Outside.self, forKey: .outside) ?? d.outside
         cascadeLevels = try c.decodeIfPresent(Int.self, forKey: .cascadeLevels) ?? d.cascadeLevels
+        noiseMethod = try c.decodeIfPresent(StepsNowcast.Settings.Noise.self, forKey: .noiseMethod)
+        maskMethod = try c.decodeIfPresent(StepsNowcast.Settings.Mask.self, forKey: .maskMethod)
+        probmatchingMethod = try c.decodeIfPresent(StepsNowcast.Settings.Matching.self, forKey: .probmatchingMethod)
+        velPertMethod = try c.decodeIfPresent(StepsNowcast.Settings.MotionPerturbationMethod.self, forKey: .velPertMethod)
         ensemble = try c.decodeIfPresent(ModelNowcast.Ensemble.self, forKey: .ensemble) ?? d.ensemble
         noiseScale = try c.decodeIfPresent(Float.self, forKey: .noiseScale) ?? d.noiseScale
         thresholds = try c.decodeIfPresent([Float].self, forKey: .thresholds) ?? d.thresholds
@@ -86,6 +97,10 @@ public struct ForecastConfig: Codable, Sendable, ConfigFileDecodable {
         try c.encode(motionFrames, forKey: .motionFrames)
         try c.encode(outside, forKey: .outside)
         try c.encode(cascadeLevels, forKey: .cascadeLevels)
+        try c.encodeIfPresent(noiseMethod, forKey: .noiseMethod)
+        try c.encodeIfPresent(maskMethod, forKey: .maskMethod)
+        try c.encodeIfPresent(probmatchingMethod, forKey: .probmatchingMethod)
+        try c.encodeIfPresent(velPertMethod, forKey: .velPertMethod)
         try c.encode(ensemble, forKey: .ensemble)
         try c.encode(noiseScale, forKey: .noiseScale)
         try c.encode(thresholds, forKey: .thresholds)
@@ -116,6 +131,11 @@ public struct ForecastConfig: Codable, Sendable, ConfigFileDecodable {
         try require((1...9).contains(deflateLevel), "deflate_level", "1 to 9", deflateLevel)
         try require((3...12).contains(cascadeLevels), "cascade_levels", "3 to 12", cascadeLevels)
         _ = try transformChain()
+        let stepsChoices = [("noise_method", noiseMethod != nil), ("mask_method", maskMethod != nil),
+                            ("probmatching_method", probmatchingMethod != nil), ("vel_pert_method", velPertMethod != nil)]
+        if let key = stepsChoices.first(where: \.1)?.0 {
+            try require(model == "steps" || model == "sprog", key, "model steps or sprog (a STEPS choice)", "model \(model)")
+        }
         if Self.builtInModels.contains(model) {
             try require(ensemble == .deep, "ensemble", "deep (the default) for \(model); noise ensembles perturb a trained run's inputs", ensemble.rawValue)
         } else {
@@ -129,6 +149,17 @@ public struct ForecastConfig: Codable, Sendable, ConfigFileDecodable {
         do { return TransformChain(try transforms.map { try Transform(parsing: $0) }) } catch {
             throw ForecastError.setting(key: "transforms", expected: "convert's transforms (rate:MIN, dbr:T:ZERO, ...) or none", found: "\(transforms): \(error)")
         }
+    }
+
+    /// STEPS's settings: the model's defaults (`steps` or `sprog`) with the choices given.
+    public func stepsSettings() -> StepsNowcast.Settings {
+        var settings = model == "sprog" ? StepsNowcast.Settings.sprog : StepsNowcast.Settings()
+        settings.levels = cascadeLevels
+        if let noiseMethod { settings.noise = noiseMethod }
+        if let maskMethod { settings.mask = maskMethod }
+        if let probmatchingMethod { settings.matching = probmatchingMethod }
+        if let velPertMethod { settings.motionPerturbation = velPertMethod }
+        return settings
     }
 
     /// The time asked for, nil for the latest.

@@ -121,8 +121,7 @@ public final class ForecastJob {
         case "steps", "sprog":
             let inputs = try ForecastInputs(series: series, count: 3, time: time)
             let chain = try config.transformChain()
-            var settings = config.model == "sprog" ? StepsNowcast.Settings.sprog : StepsNowcast.Settings()
-            settings.levels = config.cascadeLevels
+            let settings = config.stepsSettings()
             let steps = try StepsNowcast(frames: inputs.frames.map(\.values), ny: grid.ny, nx: grid.nx, transforms: chain, settings: settings,
                                          seed: config.seed, kilometresPerPixel: grid.cellKilometres ?? 1, stepSeconds: series.step, log: log)
             return (steps, inputs, grid, chain.physicalUnits(source: inputs.frames[0].units), steps.motion)

@@ -11,6 +11,7 @@ struct Forecast: ParsableCommand {
             "nowcast forecast --model extrapolation --input /data/radar/today --time latest --leadtimes 12 -o nowcast.nc",
             "nowcast forecast --model extrapolation --input /data/bom --transform rate:10 --transform dbr:0.1:-15 --time 2020-10-31T06:00:00Z --members 20 -o ensemble.nc",
             "nowcast forecast --model steps --input /data/bom --transform rate:10 --transform dbr:0.1:-15 --members 20 --leadtimes 12 -o steps.nc",
+            "nowcast forecast --model steps --noise-method parametric --mask-method sprog --probmatching-method mean --input /data/bom --transform rate:10 --transform dbr:0.1:-15 --members 20 -o steps-param.nc",
             "nowcast forecast --model /data/runs/convlstm --input /data/radar/today --members 4 --leadtimes 12 -o convlstm.nc",
             "nowcast forecast --model /data/runs/convlstm --input /data/radar/today --ensemble noise --members 20 --seed 7 -o convlstm-noise.nc"))
 
@@ -52,6 +53,18 @@ struct Forecast: ParsableCommand {
     @Option(help: "STEPS: scales of the cascade decomposition (default 6): cascade_levels.")
     var cascadeLevels: Int?
 
+    @Option(help: "STEPS: nonparametric (the frames' spectrum), parametric (a two-slope power law fitted to it) or none: noise_method.")
+    var noiseMethod: String?
+
+    @Option(help: "STEPS: incremental, sprog (the noise-free forecast's wet-area percentile), obs (the latest wet area) or none: mask_method.")
+    var maskMethod: String?
+
+    @Option(help: "STEPS: cdf (the latest frame's distribution), mean (its wet mean) or none: probmatching_method.")
+    var probmatchingMethod: String?
+
+    @Option(help: "STEPS: bps (perturbed motion per member) or none: vel_pert_method.")
+    var velPertMethod: String?
+
     @Option(help: "A run's members: deep (its trained members), dropout (MC dropout of a run trained with it) or noise (inputs perturbed by noise with the observed spectrum): ensemble.")
     var ensemble: String?
 
@@ -85,22 +98,28 @@ struct Forecast: ParsableCommand {
         if let seed { c.seed = seed }
         if !transforms.isEmpty { c.transforms = transforms }
         if let motionFrames { c.motionFrames = motionFrames }
-        if let outside {
-            guard let value = ExtrapolationNowcast.Outside(rawValue: outside) else { throw ValidationError("--outside '\(outside)': expected missing or zero") }
-            c.outside = value
-        }
-        if let ensemble {
-            guard let value = ModelNowcast.Ensemble(rawValue: ensemble) else { throw ValidationError("--ensemble '\(ensemble)': expected deep, dropout or noise") }
-            c.ensemble = value
-        }
+        if let outside { c.outside = try choice(outside, flag: "--outside") }
+        if let ensemble { c.ensemble = try choice(ensemble, flag: "--ensemble") }
         if let noiseScale { c.noiseScale = noiseScale }
         if let cascadeLevels { c.cascadeLevels = cascadeLevels }
+        if let noiseMethod { c.noiseMethod = try choice(noiseMethod, flag: "--noise-method") }
+        if let maskMethod { c.maskMethod = try choice(maskMethod, flag: "--mask-method") }
+        if let probmatchingMethod { c.probmatchingMethod = try choice(probmatchingMethod, flag: "--probmatching-method") }
+        if let velPertMethod { c.velPertMethod = try choice(velPertMethod, flag: "--vel-pert-method") }
         if let thresholds { c.thresholds = try numberList(thresholds, flag: "--thresholds", example: "0.5,1,5,10") }
         if let institution { c.institution = institution }
         if let title { c.title = title }
         if let deflateLevel { c.deflateLevel = deflateLevel }
         if let output { c.output = output }
         return c
+    }
+
+    /// One of an enumeration's values, or an error listing them all.
+    private func choice<T: RawRepresentable & CaseIterable>(_ text: String, flag: String) throws -> T where T.RawValue == String {
+        guard let value = T(rawValue: text) else {
+            throw ValidationError("\(flag) '\(text)': expected \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
     }
 
     func run() throws {

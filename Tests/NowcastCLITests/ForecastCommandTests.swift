@@ -56,6 +56,8 @@ final class ForecastCommandTests: XCTestCase {
             (["--model", dir], ["not a trained model"]),
             (["--outside", "somewhere"], ["--outside"]),
             (["--thresholds", "1,x"], ["--thresholds"]),
+            (["--model", "steps", "--mask-method", "dilated"], ["--mask-method 'dilated'", "incremental, sprog, obs, none"]),
+            (["--noise-method", "parametric"], ["noise_method", "steps or sprog"]),
         ] {
             var command = ["forecast", "--input", dir + "/archive", "-o", product]
             if !arguments.contains("--model") { command += ["--model", "extrapolation"] }

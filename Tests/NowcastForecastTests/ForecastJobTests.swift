@@ -225,6 +225,24 @@ final class ForecastJobTests: XCTestCase {
         XCTAssertEqual(try c.referenceTime(), UTCTime.parse("2020-10-31T06:00:00Z"))
         assertFails(try ForecastConfig.parse("leadtime: 6\n", source: "forecast.yaml"), mentions: ["forecast.yaml", "unknown key 'leadtime'", "leadtimes"])
         assertFails(try ForecastConfig.parse("outside: far\n", source: "forecast.yaml"), mentions: ["forecast.yaml", "outside"])
+        // STEPS's choices under pySTEPS's names: over the model's defaults, and only for STEPS.
+        let steps = try ForecastConfig.parse("""
+        model: sprog
+        noise_method: parametric
+        mask_method: obs
+        probmatching_method: mean
+        vel_pert_method: bps
+        cascade_levels: 5
+        """, source: "steps.yaml")
+        let settings = steps.stepsSettings()
+        XCTAssertEqual([settings.noise.rawValue, settings.mask.rawValue, settings.matching.rawValue, settings.motionPerturbation.rawValue],
+                       ["parametric", "obs", "mean", "bps"])
+        XCTAssertEqual(settings.levels, 5)
+        XCTAssertEqual(try ForecastConfig.parse("model: sprog\n", source: "s.yaml").stepsSettings().mask, .sprog, "sprog's own default")
+        assertFails(try ForecastConfig.parse("mask_method: dilated\n", source: "steps.yaml"), mentions: ["steps.yaml", "mask_method"])
+        var other = c
+        other.maskMethod = .observed
+        assertFails(try other.validate(), mentions: ["mask_method", "steps or sprog"])
     }
 
     func testTruncatedWeightsAreNamed() throws {

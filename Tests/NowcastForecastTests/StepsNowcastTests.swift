@@ -96,6 +96,53 @@ final class StepsNowcastTests: XCTestCase {
         XCTAssertNotEqual(first, try member(2, seed: 4), "seeds differ")
     }
 
+    func testEveryNoiseMaskAndMatchingChoiceForecastsRainWhereItIs() throws {
+        // Still rain (the same frame three times): no motion, so the obs mask keeps rain exactly
+        // where the latest frame is wet.
+        let still = [[Float]](repeating: frames()[2], count: 3)
+        let wetArea = still[2].filter { $0 >= 0.1 }.count
+        typealias S = StepsNowcast.Settings
+        for noise in S.Noise.allCases {
+            for mask in S.Mask.allCases {
+                for matching in S.Matching.allCases {
+                    var settings = S()
+                    (settings.levels, settings.noise, settings.mask, settings.matching, settings.motionPerturbation) = (5, noise, mask, matching, .off)
+                    let label = "\(noise.rawValue) noise, \(mask.rawValue) mask, \(matching.rawValue) matching"
+                    let method = try StepsNowcast(frames: still, ny: ny, nx: nx, transforms: dbr, settings: settings, seed: 5,
+                                                  kilometresPerPixel: 1, stepSeconds: 300)
+                    XCTAssertTrue(method.name.contains("\(mask.rawValue) mask") && method.name.contains("\(matching.rawValue) matching"), method.name)
+                    XCTAssertEqual(method.memberLimit, noise == .off ? 1 : nil, label)
+                    var fields: [[Float]] = []
+                    try method.forecast(member: 0, leads: 3) { _, field in fields.append(field) }
+                    for field in fields {
+                        XCTAssertTrue(field.allSatisfy { $0.isFinite && $0 >= 0 }, label)
+                        XCTAssertGreaterThan(field.filter { $0 >= 0.1 }.count, wetArea / 3, "\(label): the rain is kept")
+                    }
+                    if mask == .observed {
+                        XCTAssertTrue(fields.allSatisfy { field in field.indices.allSatisfy { field[$0] < 0.1 || still[2][$0] >= 0.1 } },
+                                      "\(label): no rain outside the latest wet area")
+                    }
+                    if matching == .cdf, mask != .off {
+                        // The matched field takes the latest frame's values, so about its wet area.
+                        XCTAssertEqual(Double(fields[2].filter { $0 >= 0.1 }.count), Double(wetArea), accuracy: 0.2 * Double(wetArea), label)
+                    }
+                }
+            }
+        }
+    }
+
+    func testTheParametricNoiseDrivesDifferentMembers() throws {
+        var settings = StepsNowcast.Settings()
+        (settings.levels, settings.noise) = (5, .parametric)
+        var said: [String] = []
+        let method = try StepsNowcast(frames: frames(), ny: ny, nx: nx, transforms: dbr, settings: settings, seed: 3,
+                                      kilometresPerPixel: 1, stepSeconds: 300, log: { said.append($0) })
+        XCTAssertTrue(said.contains { $0.contains("parametric noise: power slope") }, "\(said)")
+        var members: [[Float]] = []
+        for k in 0..<2 { try method.forecast(member: k, leads: 2) { index, field in if index == 1 { members.append(field) } } }
+        XCTAssertNotEqual(members[0].map(\.bitPattern), members[1].map(\.bitPattern))
+    }
+
     func testWhatSTEPSCannotWorkWith() throws {
         XCTAssertThrowsError(try steps(Array(frames().prefix(2)))) { XCTAssertTrue("\($0)".contains("3 frames"), "\($0)") }
         XCTAssertThrowsError(try steps(frames(), levels: 12)) { XCTAssertTrue("\($0)".contains("cascade_levels"), "\($0)") }
