@@ -1,10 +1,10 @@
 """pySTEPS's STEPS ensemble of the BoM case, written as a NetCDF forecast that `nowcast verify`
 reads, so that both ensembles are scored by the same code. The call is steps_once.py's (20
 members, 12 lead times, 6 cascade levels, precip_thr -10 dBR, LK motion, bps perturbations,
-incremental mask, seed 24); run from the peer's folder (../shared/bench/pysteps copied under
-.build/bench/pysteps), which holds prep.py and common.py.
+incremental mask, seed 24 unless given); run from the peer's folder (../shared/bench/pysteps copied
+under .build/bench/pysteps), which holds prep.py and common.py.
 
-    python tools/steps_pysteps_export.py PEER_DIR OUT.nc
+    python tools/steps_pysteps_export.py PEER_DIR OUT.nc [SEED]
 """
 import calendar
 import sys
@@ -16,12 +16,13 @@ from pysteps import motion, nowcasts  # noqa: E402
 from prep import load_inputs, to_rainrate, N_LEAD, T0  # noqa: E402
 from common import KM_PER_PIXEL, TIMESTEP_MIN, fname  # noqa: E402
 
+seed = int(sys.argv[3]) if len(sys.argv) > 3 else 24
 R, dBR, meta, times = load_inputs()
 V = motion.get_method("LK")(dBR[-3:], verbose=False)
 fc = nowcasts.get_method("steps")(
     dBR[-3:], V, N_LEAD, n_ens_members=20, n_cascade_levels=6, precip_thr=-10.0, kmperpixel=KM_PER_PIXEL,
     timestep=TIMESTEP_MIN, noise_method="nonparametric", vel_pert_method="bps", mask_method="incremental",
-    seed=24, num_workers=2, fft_method="numpy")
+    seed=seed, num_workers=2, fft_method="numpy")
 ens = to_rainrate(fc)  # (20, 12, 512, 512) mm/h, NaN outside
 
 with netCDF4.Dataset(fname(T0)) as src:
@@ -30,7 +31,7 @@ with netCDF4.Dataset(fname(T0)) as src:
 reference = calendar.timegm(T0.timetuple())
 with netCDF4.Dataset(sys.argv[2], "w") as out:
     out.Conventions = "CF-1.8"
-    out.source = "pysteps.nowcasts.steps (tools/steps_pysteps_export.py)"
+    out.source = f"pysteps.nowcasts.steps (tools/steps_pysteps_export.py, seed {seed})"
     for name, n in [("realization", ens.shape[0]), ("time", N_LEAD), ("y", len(y)), ("x", len(x))]:
         out.createDimension(name, n)
     out.createVariable("realization", "i4", ("realization",))[:] = np.arange(ens.shape[0])

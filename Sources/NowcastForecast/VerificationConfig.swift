@@ -35,6 +35,9 @@ public struct VerificationConfig: Sendable {
     public var motionFrames = 3
     /// The forecast variable in the products, when the file has several.
     public var forecastVariable: String?
+    /// Score every source only where all sources (members and baselines) and the observation are
+    /// valid, so that they are compared on the same pixels.
+    public var commonPixels = false
 
     public init() {}
 
@@ -48,6 +51,7 @@ public struct VerificationConfig: Sendable {
         try require(!scales.isEmpty && scales.allSatisfy { $0 >= 1 && $0 <= 100_000 }, "scales", "whole numbers of pixels from 1, e.g. 1,4,16", "\(scales)")
         try require(bins >= 2 && bins <= 1000, "bins", "2 to 1000", "\(bins)")
         try require(motionFrames >= 2 && motionFrames <= 12, "motion_frames", "2 to 12", "\(motionFrames)")
+        try require(!commonPixels || rules.categoricalMissing == .leftOut, "missing", "left-out with common pixels (a pixel missing anywhere is not scored)", "no-rain")
         let labels = sources.map(\.label) + baselines.map(\.rawValue)
         if let repeated = labels.first(where: { label in labels.filter { $0 == label }.count > 1 }) {
             throw VerificationError.setting(key: "label", expected: "a different label for each forecast source and baseline", found: "'\(repeated)' twice")

@@ -50,7 +50,7 @@ public final class VerificationJob {
         let step = first.leadSeconds[0]
         let settings = ScoreSettings(leadTimes: leads, stepSeconds: step, thresholds: config.thresholds, scales: config.scales,
                                      rules: config.rules, bins: config.bins, decibel: config.decibel ? DecibelScale() : nil,
-                                     ny: first.grid.ny, nx: first.grid.nx)
+                                     ny: first.grid.ny, nx: first.grid.nx, commonPixels: config.commonPixels)
         var scores = config.sources.enumerated().map { k, source in
             ForecastScores(label: source.label, members: products.first { $0.source == k }?.members ?? 1, settings: settings)
         }
@@ -63,42 +63,62 @@ public final class VerificationJob {
 
         progress(0, products.count)
         var done = 0
-        var previous: Date?
-        for product in products {
-            let validTimes = (1...leads).map { product.referenceTime.addingTimeInterval(Double($0) * step) }
-            observed.forget(before: product.referenceTime.addingTimeInterval(-Double(config.motionFrames) * step))
-            let file = try CFForecastFile(path: product.path, variable: config.forecastVariable)
-            scores[product.source].addForecast(referenceTime: Self.seconds(product.referenceTime))
+        let groups = Dictionary(grouping: products, by: \.referenceTime).sorted { $0.key < $1.key }
+        for (referenceTime, group) in groups {
+            let validTimes = (1...leads).map { referenceTime.addingTimeInterval(Double($0) * step) }
+            observed.forget(before: referenceTime.addingTimeInterval(-Double(config.motionFrames) * step))
+            let files = try group.map { try CFForecastFile(path: $0.path, variable: config.forecastVariable) }
             let truths = try validTimes.enumerated().map { lead, time in
-                try observed.field(at: time, purpose: "lead \(lead + 1) of \(product.path)")
+                try observed.field(at: time, purpose: "lead \(lead + 1) of \(group[0].path)")
             }
-            try Self.score(file, against: truths, into: &scores[product.source])
-            if previous != product.referenceTime {
-                previous = product.referenceTime
-                try scoreBaselines(&baselines, at: product, validTimes: validTimes, observed: observed, chain: baselineChain,
-                                   kilometres: kilometres ?? 1, step: step)
-            }
-            done += 1
+            let baselineFields = try makeBaselines(at: referenceTime, leads: leads, observed: observed, chain: baselineChain,
+                                                   kilometres: kilometres ?? 1, step: step, purpose: group[0].path)
+            for product in group { scores[product.source].addForecast(referenceTime: Self.seconds(referenceTime)) }
+            for k in baselines.indices { baselines[k].addForecast(referenceTime: Self.seconds(referenceTime)) }
+            var all = scores + baselines
+            try Self.score(files, sources: group.map(\.source), baselines: baselineFields, against: truths,
+                           commonPixels: config.commonPixels, into: &all)
+            scores = Array(all.prefix(scores.count))
+            baselines = Array(all.suffix(baselines.count))
+            done += group.count
             progress(done, products.count)
         }
         let report = VerificationReport(settings: settings, units: first.units, scores: scores + baselines)
-        return Result(report: report, products: products.count, referenceTimes: Set(products.map(\.referenceTime)).count,
-                      gridMatch: observed.matchDescription)
+        return Result(report: report, products: products.count, referenceTimes: groups.count, gridMatch: observed.matchDescription)
     }
 
-    /// Scores every lead of `file`, the leads shared among the cores: each worker reads its leads'
-    /// members and adds them to its own accumulator, merged into `scores` at the end.
-    private static func score(_ file: CFForecastFile, against truths: [[Float]], into scores: inout ForecastScores) throws {
-        let empty = ForecastScores(label: scores.label, members: scores.members, settings: scores.settings)
+    /// Scores every lead of the products of one reference time (`files`, of sources `sources`)
+    /// and of the baselines (`baselineFields[k][lead]`, sources after the products' in `scores`),
+    /// the leads shared among the cores: each worker reads its leads' members and adds them to its
+    /// own accumulators, merged into `scores` at the end. With `commonPixels` a pixel counts only
+    /// where the observation, every member of every product and every baseline are valid, so all
+    /// sources are scored on the same pixels; otherwise each product's lead is read, scored and
+    /// dropped in turn.
+    private static func score(_ files: [CFForecastFile], sources: [Int], baselines baselineFields: [[[Float]]], against truths: [[Float]],
+                              commonPixels: Bool, into scores: inout [ForecastScores]) throws {
+        let empty = scores.map { ForecastScores(label: $0.label, members: $0.members, settings: $0.settings) }
+        let firstBaseline = scores.count - baselineFields.count
         let workers = min(Parallel.workers, truths.count)
-        var parts = [ForecastScores](repeating: empty, count: workers)
+        var parts = [[ForecastScores]](repeating: empty, count: workers)
         var failures = [Error?](repeating: nil, count: workers)
         parts.withUnsafeMutableBufferPointer { parts in
             failures.withUnsafeMutableBufferPointer { failures in
                 DispatchQueue.concurrentPerform(iterations: workers) { w in
                     do {
                         for lead in stride(from: w, to: truths.count, by: workers) {
-                            try parts[w].add(ensemble: try file.ensemble(lead: lead), observed: truths[lead], lead: lead)
+                            var truth = truths[lead]
+                            if commonPixels {
+                                let ensembles = try files.map { try $0.ensemble(lead: lead) }
+                                for fields in ensembles + baselineFields.map({ [$0[lead]] }) {
+                                    for field in fields { for i in truth.indices where field[i].isNaN { truth[i] = .nan } }
+                                }
+                                for (f, fields) in ensembles.enumerated() { try parts[w][sources[f]].add(ensemble: fields, observed: truth, lead: lead) }
+                            } else {
+                                for (f, file) in files.enumerated() { try parts[w][sources[f]].add(ensemble: try file.ensemble(lead: lead), observed: truth, lead: lead) }
+                            }
+                            for (k, fields) in baselineFields.enumerated() {
+                                try parts[w][firstBaseline + k].add(ensemble: [fields[lead]], observed: truth, lead: lead)
+                            }
                         }
                     } catch {
                         failures[w] = error
@@ -107,30 +127,27 @@ public final class VerificationJob {
             }
         }
         if let failure = failures.compactMap({ $0 }).first { throw failure }
-        for part in parts { try scores.merge(part) }
+        for part in parts { for i in scores.indices { try scores[i].merge(part[i]) } }
     }
 
-    private func scoreBaselines(_ baselines: inout [ForecastScores], at product: Product, validTimes: [Date], observed: ObservationWindow,
-                                chain: TransformChain, kilometres: Double, step: Double) throws {
-        for (k, baseline) in config.baselines.enumerated() {
-            baselines[k].addForecast(referenceTime: Self.seconds(product.referenceTime))
-            let purpose = "the \(baseline.rawValue) baseline of \(product.path)"
+    /// The baselines' fields for the reference time `referenceTime`, [baseline][lead].
+    private func makeBaselines(at referenceTime: Date, leads: Int, observed: ObservationWindow, chain: TransformChain,
+                               kilometres: Double, step: Double, purpose path: String) throws -> [[[Float]]] {
+        try config.baselines.map { baseline in
+            let purpose = "the \(baseline.rawValue) baseline of \(path)"
             switch baseline {
             case .persistence:
-                let latest = try observed.field(at: product.referenceTime, purpose: purpose)
-                for (lead, time) in validTimes.enumerated() {
-                    try baselines[k].add(ensemble: [latest], observed: try observed.field(at: time, purpose: "lead \(lead + 1) of \(product.path)"), lead: lead)
-                }
+                return [[Float]](repeating: try observed.field(at: referenceTime, purpose: purpose), count: leads)
             case .extrapolation:
                 let frames = try (0..<config.motionFrames).reversed().map {
-                    try observed.field(at: product.referenceTime.addingTimeInterval(-Double($0) * step), purpose: purpose)
+                    try observed.field(at: referenceTime.addingTimeInterval(-Double($0) * step), purpose: purpose)
                 }
                 let grid = observed.grid
                 let method = try ExtrapolationNowcast(frames: frames, ny: grid.ny, nx: grid.nx, transforms: chain, outside: .missing,
                                                       members: 1, seed: 0, kilometresPerPixel: kilometres, stepSeconds: step)
-                try method.forecast(member: 0, leads: validTimes.count) { lead, field in
-                    try baselines[k].add(ensemble: [field], observed: try observed.field(at: validTimes[lead], purpose: "lead \(lead + 1) of \(product.path)"), lead: lead)
-                }
+                var fields: [[Float]] = []
+                try method.forecast(member: 0, leads: leads) { _, field in fields.append(field) }
+                return fields
             }
         }
     }

@@ -14,11 +14,15 @@ public struct ScoreSettings: Codable, Equatable, Sendable {
     public var decibel: DecibelScale?
     /// Grid size of the fields verified.
     public var ny: Int, nx: Int
+    /// True when every source was scored only where all of them (and the observation) are valid;
+    /// nil when each was scored wherever it is valid itself.
+    public var commonPixels: Bool?
 
     public init(leadTimes: Int, stepSeconds: Double, thresholds: [Double], scales: [Int], rules: ScoreRules = ScoreRules(), bins: Int = 11,
-                decibel: DecibelScale? = nil, ny: Int, nx: Int) {
+                decibel: DecibelScale? = nil, ny: Int, nx: Int, commonPixels: Bool = false) {
         (self.leadTimes, self.stepSeconds, self.thresholds, self.scales) = (leadTimes, stepSeconds, thresholds, scales)
         (self.rules, self.bins, self.decibel, self.ny, self.nx) = (rules, bins, decibel, ny, nx)
+        self.commonPixels = commonPixels ? true : nil
     }
 }
 

@@ -13,6 +13,7 @@ struct Verify: ParsableCommand {
         discussion: helpExamples(
             "nowcast verify --forecast products/ --obs /data/radar --thresholds 0.5,1,5 --scales 1,4,16 -o report",
             "nowcast verify --forecast convlstm/ --label convlstm --forecast unet/ --label unet --obs /data/radar --transform rate:10 -o report",
+            "nowcast verify --forecast ours.nc --label ours --forecast pysteps.nc --label pysteps --common-pixels --obs /data/bom -o report",
             "nowcast verify --merge october/scores.json november/scores.json -o autumn"))
 
     @Option(name: .customLong("forecast"), parsing: .upToNextOption,
@@ -42,8 +43,11 @@ struct Verify: ParsableCommand {
     @Option(help: "An event: above (value > threshold, pySTEPS) or at-or-above (>=).")
     var comparison = "above"
 
-    @Option(help: "NaN in categorical and spatial scores: no-rain (pySTEPS) or left-out.")
-    var missing = "no-rain"
+    @Option(help: "NaN in categorical and spatial scores: no-rain (pySTEPS; the default) or left-out (the default with --common-pixels).")
+    var missing: String?
+
+    @Flag(help: "Score every source only where all of them (every member, the baselines) and the observation are valid.")
+    var commonPixels = false
 
     @Option(help: "Probability bins of the reliability diagram.")
     var bins = 11
@@ -96,10 +100,11 @@ struct Verify: ParsableCommand {
         case "at-or-above": c.rules.comparison = .atOrAbove
         default: throw ValidationError("--comparison '\(comparison)': expected above or at-or-above")
         }
-        switch missing {
+        c.commonPixels = commonPixels
+        switch missing ?? (commonPixels ? "left-out" : "no-rain") {
         case "no-rain": c.rules.categoricalMissing = .noRain
         case "left-out": c.rules.categoricalMissing = .leftOut
-        default: throw ValidationError("--missing '\(missing)': expected no-rain or left-out")
+        default: throw ValidationError("--missing '\(missing ?? "")': expected no-rain or left-out")
         }
         (c.bins, c.decibel, c.motionFrames, c.forecastVariable) = (bins, dbr, motionFrames, forecastVariable)
         return c

@@ -63,6 +63,30 @@ final class VerificationJobTests: XCTestCase {
         XCTAssertEqual(model.categorical, baseline.categorical)
     }
 
+    func testCommonPixelsScoreEverySourceOnTheSamePixels() throws {
+        let (archive, persistence) = try setUp(model: "persistence")
+        let extrapolation = try setUp(model: "extrapolation").products
+        var c = config([persistence], archive: archive, label: "persist")
+        c.sources.append(.init(products: [extrapolation], label: "extrap"))
+        let apart = try VerificationJob(config: c).run().report
+        c.commonPixels = true
+        XCTAssertThrowsError(try VerificationJob(config: c).run(), "common pixels with NaN read as no rain") { XCTAssertTrue("\($0)".contains("missing"), "\($0)") }
+        c.rules.categoricalMissing = .leftOut
+        let common = try VerificationJob(config: c).run().report
+        func scores(_ report: VerificationReport, _ label: String) throws -> ForecastScores { try XCTUnwrap(report.scores.first { $0.label == label }, label) }
+        // Rain advected in from outside the grid is missing in the extrapolations: apart, persistence
+        // counts more pixels than they do; on common pixels every source counts the same.
+        let lead = 3
+        XCTAssertGreaterThan(try scores(apart, "persist").continuous.leads[lead].count, try scores(apart, "extrap").continuous.leads[lead].count)
+        let counts = try ["persist", "extrap", "persistence", "extrapolation"].map { try scores(common, $0).continuous.leads[lead].count }
+        XCTAssertEqual(Set(counts).count, 1, "\(counts)")
+        XCTAssertEqual(counts[0], try scores(apart, "extrap").continuous.leads[lead].count, "the extrapolation's own valid pixels are the common ones")
+        XCTAssertEqual(try scores(common, "persist").continuous, try scores(common, "persistence").continuous, "same fields, same pixels")
+        XCTAssertEqual(common.settings.commonPixels, true)
+        var both = apart
+        XCTAssertThrowsError(try both.merge(common), "reports of other pixel rules do not merge")
+    }
+
     func testReportsOfHalvesMergeIntoTheReportOfAll() throws {
         let (archive, products) = try setUp(model: "extrapolation", members: 3)
         let files = try FileManager.default.contentsOfDirectory(atPath: products).sorted().map { products + "/" + $0 }
