@@ -83,6 +83,13 @@ public final class VerificationJob {
             done += group.count
             progress(done, products.count)
         }
+        for source in scores + baselines {
+            let empty = source.continuous.leads.indices.filter { source.continuous.leads[$0].count == 0 }
+            if !empty.isEmpty {
+                log("'\(source.label)': no pixel scored at lead time\(empty.count == 1 ? "" : "s") \(empty.map { "\($0 + 1)" }.joined(separator: ", "))"
+                    + (config.commonPixels ? " (none is valid in every source)" : " (the forecasts or observations are missing everywhere)"))
+            }
+        }
         let report = VerificationReport(settings: settings, units: first.units, scores: scores + baselines)
         return Result(report: report, products: products.count, referenceTimes: groups.count, gridMatch: observed.matchDescription)
     }
