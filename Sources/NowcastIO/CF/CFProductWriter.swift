@@ -190,16 +190,26 @@ public final class CFProductWriter {
         }
         try writer.write(layout.quantity.variable, field, start: [member, lead, 0, 0], count: [1, 1, layout.grid.ny, layout.grid.nx])
         written[member * layout.leadTimes + lead] = true
-        // Welford's update per pixel over the members seen so far.
-        let thresholds = layout.thresholds
-        for i in 0..<plane {
-            let x = field[i]
-            guard !x.isNaN else { continue }
-            counts[lead][i] += 1
-            let delta = x - means[lead][i]
-            means[lead][i] += delta / Float(counts[lead][i])
-            squares[lead][i] += delta * (x - means[lead][i])
-            for k in thresholds.indices where x > thresholds[k] { exceedances[lead][k][i] += 1 }
+        // Welford's update per pixel over the members seen so far (on buffers: element by element
+        // through the class's nested arrays, the exclusivity checks cost more than the arithmetic).
+        field.withUnsafeBufferPointer { x in
+            counts[lead].withUnsafeMutableBufferPointer { n in
+                means[lead].withUnsafeMutableBufferPointer { m in
+                    squares[lead].withUnsafeMutableBufferPointer { q in
+                        for i in 0..<plane where !x[i].isNaN {
+                            n[i] += 1
+                            let delta = x[i] - m[i]
+                            m[i] += delta / Float(n[i])
+                            q[i] += delta * (x[i] - m[i])
+                        }
+                    }
+                }
+            }
+            for (k, threshold) in layout.thresholds.enumerated() {
+                exceedances[lead][k].withUnsafeMutableBufferPointer { e in
+                    for i in 0..<plane where x[i] > threshold { e[i] += 1 }
+                }
+            }
         }
     }
 
