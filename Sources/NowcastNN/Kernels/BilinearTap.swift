@@ -67,7 +67,7 @@ public struct BilinearTap<T: BinaryFloatingPoint> {
     func read(_ image: UnsafePointer<T>, _ y: Int, _ x: Int) -> T { inside(y, x) ? image[y * width + x] : 0 }
 
     /// The interpolated value.
-    @inlinable
+    @inlinable @inline(__always)
     public func sample(_ image: UnsafePointer<T>) -> T {
         let (v00, v01, v10, v11) = (read(image, y0, x0), read(image, y0, x1), read(image, y1, x0), read(image, y1, x1))
         return (1 - ay) * ((1 - ax) * v00 + ax * v01) + ay * ((1 - ax) * v10 + ax * v11)
