@@ -54,6 +54,10 @@ public final class ForecastJob {
             leadTimes: config.leadtimes, realizations: realizations, thresholds: config.thresholds, inputTimes: inputs.frames.map(\.validTime),
             motion: motion != nil && cellMetres != nil, globals: globals(method: method, inputs: inputs), deflateLevel: config.deflateLevel)
         let writer = try CFProductWriter(path: config.output, layout: layout)
+        // A batch of members is written in order on its own queue while the next is computed:
+        // memory holds two batches' fields.
+        let writing = DispatchQueue(label: "nowcast.forecast.writer")
+        let writeFailure = ErrorBox()
         do {
             progress(0, realizations.count)
             let batch = method.computesMembersConcurrently ? Parallel.workers : 1
@@ -64,13 +68,23 @@ public final class ForecastJob {
                         try writer.write(member: first, lead: lead, field: field)
                     }
                 } else {
-                    // A few members at once, one per core, then written in order: memory holds their fields.
-                    for (k, fields) in zip(members, try Self.concurrently(method, members: members.map { realizations[$0] }, leads: config.leadtimes)) {
-                        for (lead, field) in fields.enumerated() { try writer.write(member: k, lead: lead, field: field) }
+                    let computed = try Self.concurrently(method, members: members.map { realizations[$0] }, leads: config.leadtimes)
+                    writing.sync {}  // the previous batch is in the file before this one goes
+                    if let failure = writeFailure.first { throw failure }
+                    writing.async {
+                        do {
+                            for (k, fields) in zip(members, computed) {
+                                for (lead, field) in fields.enumerated() { try writer.write(member: k, lead: lead, field: field) }
+                            }
+                        } catch {
+                            writeFailure.record(error)
+                        }
                     }
                 }
                 progress(members.last.map { $0 + 1 } ?? first, realizations.count)
             }
+            writing.sync {}
+            if let failure = writeFailure.first { throw failure }
             if let motion, let cellMetres {
                 // Pixels per step to metres per second along the coordinates (rows often run southwards).
                 let perSecond = Float(cellMetres / series.step)
@@ -79,6 +93,7 @@ public final class ForecastJob {
             }
             try writer.finish()
         } catch {
+            writing.sync {}  // a batch still being written finishes before the file goes
             writer.cancel()
             throw error
         }
