@@ -60,7 +60,7 @@ let package = Package(
             dependencies: ["NowcastCore", "NowcastIO", "NowcastData", "NowcastNN", "NowcastModels", "NowcastSynthetic", "NowcastTrain", "NowcastVerify", "NowcastForecast", "NowcastPhysics", "NowcastPlot",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .target(name: "NowcastTestSupport", dependencies: ["NowcastIO", "NowcastData", "NowcastSynthetic"],
+        .target(name: "NowcastTestSupport", dependencies: ["NowcastIO", "NowcastData", "NowcastNN", "NowcastSynthetic"],
                 path: "Tests/NowcastTestSupport"),
         .testTarget(name: "NowcastCoreTests", dependencies: ["NowcastCore"]),
         .testTarget(name: "NowcastIOTests", dependencies: ["CNetCDF", "NowcastCore", "NowcastIO", "NowcastSynthetic", "NowcastTestSupport"]),
@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "NowcastVerifyTests", dependencies: ["NowcastVerify", "NowcastTestSupport"]),
         .testTarget(name: "NowcastPlotTests", dependencies: ["NowcastPlot"]),
         .testTarget(name: "NowcastForecastTests", dependencies: ["NowcastForecast", "NowcastCore", "NowcastIO", "NowcastData", "NowcastModels", "NowcastPhysics", "NowcastTrain", "NowcastVerify", "NowcastTestSupport"]),
-        .testTarget(name: "NowcastPhysicsTests", dependencies: ["NowcastCore", "NowcastPhysics"]),
+        .testTarget(name: "NowcastPhysicsTests", dependencies: ["NowcastCore", "NowcastNN", "NowcastPhysics", "NowcastTestSupport"]),
         .testTarget(name: "NowcastSyntheticTests", dependencies: ["NowcastCore", "NowcastIO", "NowcastSynthetic", "NowcastTestSupport"]),
         .testTarget(name: "NowcastNNTests", dependencies: ["NowcastNN", "NowcastCore", "NowcastTestSupport"]),
         .testTarget(name: "NowcastModelsTests", dependencies: ["NowcastCore", "NowcastData", "NowcastModels", "NowcastNN", "NowcastTestSupport"]),

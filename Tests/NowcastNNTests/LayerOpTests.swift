@@ -1,6 +1,7 @@
 import Foundation
 import NowcastCore
 @testable import NowcastNN
+import NowcastTestSupport
 import XCTest
 
 final class LayerOpTests: XCTestCase {

@@ -1,6 +1,7 @@
 import Foundation
 import NowcastCore
 @testable import NowcastNN
+import NowcastTestSupport
 import XCTest
 
 /// Finite-difference gradient checks and known values for the elementwise ops, reductions, resampling,

@@ -30,6 +30,17 @@ public final class Variable {
         backwardStep = record ? step : nil
     }
 
+    /// The result of an operation defined outside the engine (a finite-difference stencil, say):
+    /// `value` computed from `parents`, and `backward`, given this node's gradient, returns each
+    /// parent's gradient in order (nil for none; a returned gradient has its parent's shape).
+    public static func operation(_ value: Tensor, parents: [Variable], backward: @escaping (Tensor) -> [Tensor?]) -> Variable {
+        Variable(value, parents: parents) { g in
+            for (parent, gradient) in zip(parents, backward(g)) {
+                if let gradient { parent.accumulate(gradient) }
+            }
+        }
+    }
+
     /// Shape of the value.
     public var shape: [Int] { value.shape }
 
