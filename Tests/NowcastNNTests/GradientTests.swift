@@ -11,6 +11,10 @@ final class GradientTests: XCTestCase {
         try checkGradients([[4], [4]]) { v in try v[0].meanSquaredError(v[1]) }
         // A value used twice accumulates both gradients.
         try checkGradients([[3]]) { v in (try v[0] * v[0]).mean() }
+        // |x| and sqrt(|x|) (the test values keep away from 0), and a scalar broadcast over a field.
+        try checkGradients([[2, 3]]) { v in v[0].magnitude().squareRoot().tanh().mean() }
+        try checkGradients([[1], [2, 3]]) { v in try (v[0].broadcast(to: [2, 3]) * v[1]).tanh().mean() }
+        XCTAssertThrowsError(try Variable(Tensor(shape: [2])).broadcast(to: [2, 2]))
     }
 
     func testMatmul() throws {

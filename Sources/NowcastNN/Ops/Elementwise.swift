@@ -64,6 +64,32 @@ extension Variable {
         return Variable(x.map { Foundation.log($0) }, parents: [self]) { [self] g in accumulate(Tensor.zip(g, x, /)) }
     }
 
+    /// Square root (NaN for negative values; the gradient at 0 is infinite, as IEEE has it).
+    public func squareRoot() -> Variable {
+        let y = value.map { $0.squareRoot() }
+        return Variable(y, parents: [self]) { [self] g in accumulate(Tensor.zip(g, y) { g, y in g / (2 * y) }) }
+    }
+
+    /// |x| (the gradient at 0 taken as 0).
+    public func magnitude() -> Variable {
+        let x = value
+        return Variable(x.map { Swift.abs($0) }, parents: [self]) { [self] g in
+            accumulate(Tensor.zip(g, x) { g, x in x > 0 ? g : x < 0 ? -g : 0 })
+        }
+    }
+
+    /// A one-element value repeated to `shape` (a trainable scalar coefficient times a field); the
+    /// gradient is the sum over the copies.
+    public func broadcast(to shape: [Int]) throws -> Variable {
+        guard let scalar = value.scalar else {
+            throw TensorError.invalidShape(operation: "broadcast", shape: self.shape, expected: "one element")
+        }
+        return Variable(Tensor(shape: shape, repeating: scalar), parents: [self]) { [self] g in
+            let total = g.withUnsafeBufferPointer { $0.reduce(0.0) { $0 + Double($1) } }
+            accumulate(Tensor(shape: self.shape, repeating: Float(total)))
+        }
+    }
+
     /// Leaky ReLU: `x` where positive, `slope * x` elsewhere.
     public func leakyRelu(slope: Float = 0.01) -> Variable {
         let x = value
