@@ -84,22 +84,17 @@ struct EquationParser {
         return Equation(state: state, rightHandSide: try sum(), offset: start)
     }
 
-    private mutating func sum() throws -> Expression {
-        var left = try product()
-        while let op = peek(), op == "+" || op == "-" {
-            let at = position
-            position += 1
-            left = .binary(op, left, try product(), at: at)
-        }
-        return left
-    }
+    private mutating func sum() throws -> Expression { try chain(of: "+-") { try $0.product() } }
 
-    private mutating func product() throws -> Expression {
-        var left = try unary()
-        while let op = peek(), op == "*" || op == "/" {
+    private mutating func product() throws -> Expression { try chain(of: "*/") { try $0.unary() } }
+
+    /// Operands joined by the operators `ops`, left to right.
+    private mutating func chain(of ops: String, _ operand: (inout EquationParser) throws -> Expression) throws -> Expression {
+        var left = try operand(&self)
+        while let op = peek(), ops.contains(op) {
             let at = position
             position += 1
-            left = .binary(op, left, try unary(), at: at)
+            left = .binary(op, left, try operand(&self), at: at)
         }
         return left
     }
