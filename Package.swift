@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "NowcastNN", dependencies: ["NowcastCore", "CBLAS", "CDNNL"], swiftSettings: vectorSettings),
         .target(name: "NowcastPhysics", dependencies: ["NowcastCore", "NowcastNN", "CFFTW"]),
         .target(name: "NowcastSynthetic", dependencies: ["NowcastCore", "NowcastIO", "NowcastNN", "NowcastPhysics"]),
-        .target(name: "NowcastModels", dependencies: ["NowcastCore", "NowcastData", "NowcastNN"]),
+        .target(name: "NowcastModels", dependencies: ["NowcastCore", "NowcastData", "NowcastNN", "NowcastPhysics"]),
         .target(name: "NowcastForecast", dependencies: ["NowcastCore", "NowcastIO", "NowcastData", "NowcastModels", "NowcastNN", "NowcastPhysics", "NowcastVerify", "NowcastPlot"]),
         .target(name: "NowcastVerify"),
         .target(name: "NowcastPlot", dependencies: ["CCairo"]),

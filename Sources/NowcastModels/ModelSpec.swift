@@ -1,11 +1,12 @@
 import NowcastNN
+import NowcastPhysics
 
 /// Which model to build and its sizes, as a training config names it (the frame counts come from
 /// the training set). Every key is optional when decoding; the defaults are the reference ConvLSTM.
 public struct ModelSpec: Codable, Equatable, Sendable {
     /// The architecture.
     public enum Kind: String, Codable, Sendable, CaseIterable {
-        case convlstm, convgru, unet
+        case convlstm, convgru, unet, hybrid
     }
 
     /// The architecture.
@@ -14,15 +15,23 @@ public struct ModelSpec: Codable, Equatable, Sendable {
     public var hidden: [Int] = [32, 32]
     /// Recurrent models: convolution kernel size (odd).
     public var kernel: Int = 3
-    /// U-Net: channels of the first level (doubling per level).
+    /// U-Net (and the hybrid model's networks): channels of the first level (doubling per level).
     public var base: Int = 16
-    /// U-Net: levels of pooling.
+    /// U-Net (and the hybrid model's networks): levels of pooling.
     public var depth: Int = 3
     /// U-Net: how the decoder upsamples.
     public var upsampling: UpsamplingMode = .nearest
     /// Dropout rate at the input of the output head (0: none): applied in training, and at forecast
     /// time by MC-dropout ensembles (`SequenceModel.dropoutDraws`).
     public var dropout: Float = 0
+    /// Hybrid: the evolution equation of q, its trainable coefficients with initial values, the
+    /// upwind order, the boundary, the time scheme and the largest motion in pixels per frame.
+    public var equation = HybridConfig.defaultEquation
+    public var coefficients: [String: Float] = [:]
+    public var upwindOrder = 1
+    public var boundary = "zero-gradient"
+    public var scheme = TimeIntegrator.Scheme.rk2
+    public var maxSpeed: Float = 4
 
     public init(type: Kind = .convlstm, hidden: [Int] = [32, 32], kernel: Int = 3, base: Int = 16, depth: Int = 3,
                 upsampling: UpsamplingMode = .nearest, dropout: Float = 0) {
@@ -31,9 +40,12 @@ public struct ModelSpec: Codable, Equatable, Sendable {
     }
 
     /// The keys a config's `model` section may hold.
-    public static let keys: Set<String> = ["type", "hidden", "kernel", "base", "depth", "upsampling", "dropout"]
+    public static let keys: Set<String> = Set(CodingKeys.allCases.map(\.rawValue))
 
-    private enum CodingKeys: String, CodingKey { case type, hidden, kernel, base, depth, upsampling, dropout }
+    private enum CodingKeys: String, CodingKey, CaseIterable {
+        case type, hidden, kernel, base, depth, upsampling, dropout, equation, coefficients, scheme
+        case upwindOrder = "upwind_order", boundary, maxSpeed = "max_speed"
+    }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -45,6 +57,31 @@ public struct ModelSpec: Codable, Equatable, Sendable {
                   depth: try c.decodeIfPresent(Int.self, forKey: .depth) ?? d.depth,
                   upsampling: try c.decodeIfPresent(UpsamplingMode.self, forKey: .upsampling) ?? d.upsampling,
                   dropout: try c.decodeIfPresent(Float.self, forKey: .dropout) ?? d.dropout)
+        equation = try c.decodeIfPresent(String.self, forKey: .equation) ?? d.equation
+        coefficients = try c.decodeIfPresent([String: Float].self, forKey: .coefficients) ?? d.coefficients
+        upwindOrder = try c.decodeIfPresent(Int.self, forKey: .upwindOrder) ?? d.upwindOrder
+        boundary = try c.decodeIfPresent(String.self, forKey: .boundary) ?? d.boundary
+        scheme = try c.decodeIfPresent(TimeIntegrator.Scheme.self, forKey: .scheme) ?? d.scheme
+        maxSpeed = try c.decodeIfPresent(Float.self, forKey: .maxSpeed) ?? d.maxSpeed
+    }
+
+    /// Encodes every key; the hybrid ones only for a hybrid model (older manifests stay as they were).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(type, forKey: .type)
+        try c.encode(hidden, forKey: .hidden)
+        try c.encode(kernel, forKey: .kernel)
+        try c.encode(base, forKey: .base)
+        try c.encode(depth, forKey: .depth)
+        try c.encode(upsampling, forKey: .upsampling)
+        try c.encode(dropout, forKey: .dropout)
+        guard type == .hybrid else { return }
+        try c.encode(equation, forKey: .equation)
+        try c.encode(coefficients, forKey: .coefficients)
+        try c.encode(upwindOrder, forKey: .upwindOrder)
+        try c.encode(boundary, forKey: .boundary)
+        try c.encode(scheme, forKey: .scheme)
+        try c.encode(maxSpeed, forKey: .maxSpeed)
     }
 
     /// Why these sizes cannot make a model, naming the key, or nil when they can.
@@ -56,9 +93,12 @@ public struct ModelSpec: Codable, Equatable, Sendable {
                 return .invalidSetting(key: "model.hidden", expected: "a list of positive channel counts", found: "\(hidden)")
             }
             if kernel < 1 || kernel % 2 == 0 { return .invalidSetting(key: "model.kernel", expected: "an odd size of at least 1", found: "\(kernel)") }
-        case .unet:
+        case .unet, .hybrid:
             if base < 1 { return .invalidSetting(key: "model.base", expected: "at least 1", found: "\(base)") }
             if !(1...6).contains(depth) { return .invalidSetting(key: "model.depth", expected: "1 to 6", found: "\(depth)") }
+            if type == .hybrid {
+                do { _ = try HybridNowcaster.checked(hybrid(inputFrames: 1, outputFrames: 1)) } catch let error as ModelError { return error } catch { return .invalidSetting(key: "model", expected: "a hybrid model", found: "\(error)") }
+            }
         }
         return nil
     }
@@ -78,7 +118,17 @@ public struct ModelSpec: Codable, Equatable, Sendable {
             let network = try UNet(config: config, seed: seed)
             network.dropoutRate = dropout
             return RecursiveUNet(network: network, steps: outputFrames)
+        case .hybrid:
+            let model = try HybridNowcaster(config: hybrid(inputFrames: inputFrames, outputFrames: outputFrames), seed: seed)
+            model.dropoutRate = dropout
+            return model
         }
+    }
+
+    /// The hybrid model's configuration for these frame counts.
+    func hybrid(inputFrames: Int, outputFrames: Int) -> HybridConfig {
+        HybridConfig(inputFrames: inputFrames, outputFrames: outputFrames, equation: equation, coefficients: coefficients, upwindOrder: upwindOrder,
+                     boundary: boundary, scheme: scheme, maxSpeed: maxSpeed, base: base, depth: depth)
     }
 
     /// One line for reports, e.g. `convlstm hidden [32, 32] kernel 3`.
@@ -86,6 +136,7 @@ public struct ModelSpec: Codable, Equatable, Sendable {
         switch type {
         case .convlstm, .convgru: return "\(type.rawValue) hidden \(hidden) kernel \(kernel)" + (dropout > 0 ? " dropout \(dropout)" : "")
         case .unet: return "unet base \(base) depth \(depth) \(upsampling.rawValue) upsampling" + (dropout > 0 ? " dropout \(dropout)" : "")
+        case .hybrid: return "hybrid '\(equation)' (\(scheme.rawValue), upwind \(upwindOrder), \(boundary), up to \(maxSpeed) px/frame; networks base \(base) depth \(depth))"
         }
     }
 }

@@ -34,7 +34,7 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Passes over the training split when steps is 0: epochs.")
     var epochs: Int?
 
-    @Option(help: "convlstm, convgru or unet: model.type.")
+    @Option(help: "convlstm, convgru, unet or hybrid (an evolution equation with learned terms, docs/PHYSICS.md): model.type.")
     var model: ModelSpec.Kind?
 
     @Option(help: "Hidden channels per recurrent cell, comma-separated (e.g. 32,32): model.hidden.")
@@ -54,6 +54,18 @@ struct TrainOptions: ParsableArguments {
 
     @Option(help: "Dropout rate before the output head (0-1; for MC-dropout forecast ensembles): model.dropout.")
     var dropout: Float?
+
+    @Option(help: "Hybrid: the evolution equation of q with the motion u, v (default: dt(q) = -(u*dx(q) + v*dy(q)) + S(q)): model.equation.")
+    var equation: String?
+
+    @Option(name: .customLong("coefficient"), help: "Hybrid: a trainable coefficient of the equation and its initial value, NAME=VALUE (repeatable): model.coefficients.")
+    var coefficients: [String] = []
+
+    @Option(help: "Hybrid: what lies beyond the grid's edges, zero-gradient, replicate, periodic or fixed:VALUE: model.boundary.")
+    var boundary: String?
+
+    @Option(help: "Hybrid: the largest motion in pixels per frame (sets the sub-steps; default 4): model.max_speed.")
+    var maxSpeed: Float?
 
     @Option(help: "mse, mae, logcosh, weighted_mse or weighted_mae: loss.")
     var loss: TrainConfig.Loss?
@@ -139,6 +151,16 @@ struct TrainOptions: ParsableArguments {
         if let base { c.model.base = base }
         if let depth { c.model.depth = depth }
         if let dropout { c.model.dropout = dropout }
+        if let equation { c.model.equation = equation }
+        for text in coefficients {
+            let parts = text.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, let value = Float(parts[1]), value.isFinite else {
+                throw ValidationError("--coefficient '\(text)': expected NAME=VALUE, e.g. k=0.05")
+            }
+            c.model.coefficients[parts[0]] = value
+        }
+        if let boundary { c.model.boundary = boundary }
+        if let maxSpeed { c.model.maxSpeed = maxSpeed }
         if let loss { c.loss = loss }
         if let optimizer { c.optimizer.type = optimizer }
         if let learningRate { c.optimizer.learningRate = learningRate }
@@ -177,6 +199,7 @@ struct Train: ParsableCommand {
         abstract: "Train a nowcasting model on a sample store: validation against persistence, checkpoints, exact resume, deep ensembles.",
         discussion: helpExamples("nowcast train --config fixtures/train.yaml",
                                  "nowcast train --store /data/stores/2023 -o /data/runs/convlstm --model convlstm --hidden 32,32 --steps 2000",
+                                 "nowcast train --store /data/stores/2023 -o /data/runs/hybrid --model hybrid --equation 'dt(q) = -(u*dx(q) + v*dy(q)) + k*lap(q) + S(q)' --coefficient k=0.05 --steps 2000",
                                  "nowcast train --config fixtures/train.yaml --resume"))
 
     @OptionGroup var options: TrainOptions

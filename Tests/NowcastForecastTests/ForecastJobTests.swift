@@ -19,12 +19,12 @@ private let shared: Result<(archive: String, run: String), Error> = Result {
     return (folder + "/archive", try trainSmallUNet(store: store, output: folder + "/run", members: 2, dropout: 0))
 }
 
-/// Two steps of a depth-2 U-Net on `store`: the weights barely matter, the run folder does.
-private func trainSmallUNet(store: String, output: String, members: Int, dropout: Float) throws -> String {
+/// Two steps of a depth-2 U-Net (or `model`) on `store`: the weights barely matter, the run folder does.
+private func trainSmallUNet(store: String, output: String, members: Int, dropout: Float, model: ModelSpec? = nil) throws -> String {
     var config = TrainConfig()
     config.store = store
     config.output = output
-    config.model = ModelSpec(type: .unet, base: 4, depth: 2, dropout: dropout)
+    config.model = model ?? ModelSpec(type: .unet, base: 4, depth: 2, dropout: dropout)
     config.members = members
     config.batchSize = 4
     config.shuffleBuffer = 8
@@ -43,7 +43,36 @@ private let dropoutRun: Result<String, Error> = Result {
     return try trainSmallUNet(store: folder + "/store", output: folder + "/dropout-run", members: 1, dropout: 0.3)
 }
 
+/// The same training of a physics-hybrid model (advection by a learned motion, a learned source,
+/// a trainable diffusion coefficient).
+private let hybridRun: Result<String, Error> = Result {
+    let run = try shared.get().run
+    let folder = (run as NSString).deletingLastPathComponent
+    var spec = ModelSpec(type: .hybrid, base: 4, depth: 2)
+    spec.equation = "dt(q) = -(u*dx(q) + v*dy(q)) + k*lap(q) + S(q)"
+    spec.coefficients = ["k": 0.05]
+    spec.maxSpeed = 2
+    return try trainSmallUNet(store: folder + "/store", output: folder + "/hybrid-run", members: 1, dropout: 0, model: spec)
+}
+
 final class ForecastJobTests: XCTestCase {
+    func testAHybridRunTrainsAndForecastsTheWholeDomainWithItsEquation() throws {
+        let run = try hybridRun.get()
+        let artifact = try EnsembleArtifact.load(run).artifact
+        XCTAssertEqual(artifact.model.type, .hybrid)
+        XCTAssertEqual(artifact.model.equation, "dt(q) = -(u*dx(q) + v*dy(q)) + k*lap(q) + S(q)", "the equation is part of the model folder")
+        let output = try temporaryFolder(self) + "/hybrid.nc"
+        var c = try config(run, output: output)
+        c.leadtimes = 3
+        let summary = try ForecastJob(config: c).run()
+        XCTAssertEqual(summary.leadtimes, 3)
+        XCTAssertTrue(summary.method.hasPrefix("hybrid"), summary.method)
+        let values = try values(output)
+        XCTAssertEqual(values.count, 3 * 50 * 50, "the whole 50 x 50 domain, padded for the U-Nets and cut back")
+        XCTAssertTrue(values.allSatisfy { $0.isNaN || ($0.isFinite && $0 >= 0) })
+        XCTAssertTrue(values.contains { !$0.isNaN })
+    }
+
     private func config(_ model: String, output: String) throws -> ForecastConfig {
         var c = ForecastConfig()
         c.model = model

@@ -86,6 +86,23 @@ public struct EquationSystem: Sendable {
         }
     }
 
+    /// The names `text` calls like functions that are neither operators nor functions (the neural
+    /// terms it needs) with their number of arguments; a term called with two different counts is
+    /// refused, and parse errors are `init`'s.
+    public static func neuralTerms(in text: String) throws -> [String: Int] {
+        var parser = EquationParser(text)
+        var terms: [String: Int] = [:]
+        for equation in try parser.system() {
+            for (name, count, at) in equation.rightHandSide.calls where operators[name] == nil && !functions.contains(name) {
+                if let earlier = terms[name], earlier != count {
+                    throw EquationError("the neural term \(name) takes \(earlier) field\(earlier == 1 ? "" : "s") elsewhere, \(count) here", at: at, in: text)
+                }
+                terms[name] = count
+            }
+        }
+        return terms
+    }
+
     private static func list(_ names: [String]) -> String { names.isEmpty ? "none" : names.joined(separator: ", ") }
 
     private static func checkExponents(_ e: Expression, _ fail: (String, Int) -> EquationError) throws {

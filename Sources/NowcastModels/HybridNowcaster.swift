@@ -1,0 +1,166 @@
+import Foundation
+import NowcastCore
+import NowcastNN
+import NowcastPhysics
+
+/// What makes a `HybridNowcaster`: its evolution equation and how it is solved, and the sizes of
+/// its networks.
+public struct HybridConfig: Codable, Equatable, Sendable {
+    public var inputFrames: Int
+    public var outputFrames: Int
+    /// One equation `dt(q) = ...` of the state `q` (the rain field in model units), with the motion
+    /// `u`, `v` (pixels per frame, from the motion network), trainable coefficients and neural terms.
+    public var equation: String
+    /// Trainable scalar coefficients of the equation and their initial values.
+    public var coefficients: [String: Float]
+    /// Order of the upwind differences of the advection products (1 or 2).
+    public var upwindOrder: Int
+    /// What lies beyond the grid's edges.
+    public var boundary: String
+    public var scheme: TimeIntegrator.Scheme
+    /// The largest motion, pixels per frame; each frame is split into enough sub-steps to keep
+    /// the Courant number at or below 1.
+    public var maxSpeed: Float
+    /// U-Net sizes of the motion network (frames in, u and v out) and of each neural term.
+    public var base: Int, depth: Int
+
+    public static let defaultEquation = "dt(q) = -(u*dx(q) + v*dy(q)) + S(q)"
+
+    public init(inputFrames: Int, outputFrames: Int, equation: String = HybridConfig.defaultEquation, coefficients: [String: Float] = [:],
+                upwindOrder: Int = 1, boundary: String = "zero-gradient", scheme: TimeIntegrator.Scheme = .rk2, maxSpeed: Float = 4,
+                base: Int = 8, depth: Int = 2) {
+        (self.inputFrames, self.outputFrames, self.equation, self.coefficients) = (inputFrames, outputFrames, equation, coefficients)
+        (self.upwindOrder, self.boundary, self.scheme, self.maxSpeed, self.base, self.depth) = (upwindOrder, boundary, scheme, maxSpeed, base, depth)
+    }
+
+    /// Sub-steps per frame: |u|, |v| <= maxSpeed, so 2 maxSpeed sub-steps keep (|u| + |v|) dt / h <= 1.
+    public var substeps: Int { max(1, Int((2 * maxSpeed).rounded(.up))) }
+}
+
+/// A physics-hybrid nowcaster: a motion network (a U-Net on the input frames) gives a velocity
+/// field, and the state q, starting from the latest frame, is stepped frame by frame through the
+/// configured evolution equation (`EquationSystem`, by default advection by that motion plus a
+/// learned source `S(q)`), solved by upwind finite differences and RK sub-steps; everything but
+/// the advection itself is learned. The velocity is `maxSpeed * tanh(raw)` per component, so the
+/// sub-steps keep the Courant number at or below 1 by construction. Neural terms are evaluated
+/// once per frame, on the state at its start, and held over its sub-steps (operator splitting:
+/// the advection is sub-stepped, the networks run once a frame).
+public final class HybridNowcaster: SequenceModel {
+    public let config: HybridConfig
+    public let system: EquationSystem
+    public let motion: UNet
+    /// The neural terms' networks by name.
+    public let terms: [(name: String, network: UNet)]
+    /// The trainable coefficients by name.
+    public let coefficients: [(name: String, value: Variable)]
+    private let operators: FiniteDifferences
+    private let integrator: TimeIntegrator
+
+    public init(config: HybridConfig, seed: UInt64) throws {
+        let (system, terms, boundary) = try Self.checked(config)
+        self.system = system
+        (self.config, operators) = (config, FiniteDifferences(hx: 1, hy: 1, x: boundary, y: boundary))
+        integrator = TimeIntegrator(scheme: config.scheme, substeps: config.substeps)
+        motion = try UNet(config: UNetConfig(inputChannels: config.inputFrames, outputChannels: 2, base: config.base, depth: config.depth), seed: seed)
+        self.terms = try terms.keys.sorted().enumerated().map { k, name in
+            (name, try UNet(config: UNetConfig(inputChannels: terms[name] ?? 1, outputChannels: 1, base: config.base, depth: config.depth), seed: seed &+ UInt64(k + 1)))
+        }
+        coefficients = config.coefficients.keys.sorted().map { ($0, Variable(Tensor(shape: [1], repeating: config.coefficients[$0] ?? 0), requiresGrad: true)) }
+    }
+
+    /// The equation, its neural terms (name: arguments) and the boundary of `config`; throws
+    /// naming the key that does not make a model.
+    public static func checked(_ config: HybridConfig) throws -> (EquationSystem, [String: Int], GridBoundary) {
+        guard config.inputFrames >= 1, config.outputFrames >= 1 else {
+            throw ModelError.invalidSetting(key: "frames", expected: "at least one input and one output frame", found: "\(config.inputFrames) -> \(config.outputFrames)")
+        }
+        guard config.maxSpeed > 0, config.maxSpeed <= 64 else {
+            throw ModelError.invalidSetting(key: "model.max_speed", expected: "pixels per frame above 0, at most 64", found: "\(config.maxSpeed)")
+        }
+        guard config.upwindOrder == 1 || config.upwindOrder == 2 else {
+            throw ModelError.invalidSetting(key: "model.upwind_order", expected: "1 or 2", found: "\(config.upwindOrder)")
+        }
+        guard let boundary = GridBoundary(parsing: config.boundary) else {
+            throw ModelError.invalidSetting(key: "model.boundary", expected: "periodic, zero-gradient, replicate or fixed:VALUE", found: config.boundary)
+        }
+        guard config.coefficients.values.allSatisfy(\.isFinite) else {
+            throw ModelError.invalidSetting(key: "model.coefficients", expected: "finite initial values", found: "\(config.coefficients)")
+        }
+        let system: EquationSystem, terms: [String: Int]
+        do {
+            terms = try EquationSystem.neuralTerms(in: config.equation)
+            system = try EquationSystem(config.equation, inputs: ["u", "v"], coefficients: config.coefficients.keys.sorted(), networks: terms.keys.sorted(),
+                                        advection: .upwind(order: config.upwindOrder))
+        } catch let error as EquationError {
+            throw ModelError.invalidSetting(key: "model.equation", expected: "an evolution equation of q (docs/PHYSICS.md)", found: "\(error)")
+        }
+        guard system.states == ["q"] else {
+            throw ModelError.invalidSetting(key: "model.equation", expected: "one equation, dt(q) = ..., of the rain field q", found: "dt of \(system.states.joined(separator: ", "))")
+        }
+        return (system, terms, boundary)
+    }
+
+    public var inputFrames: Int { config.inputFrames }
+    public var outputFrames: Int { config.outputFrames }
+    public var dropoutRate: Float {
+        get { terms.first?.network.dropoutRate ?? 0 }
+        set { for t in terms { t.network.dropoutRate = newValue } }
+    }
+    public var dropoutDraws: SeededGenerator? {
+        get { terms.first?.network.dropoutDraws }
+        set { for t in terms { t.network.dropoutDraws = newValue } }
+    }
+
+    public var namedVariables: [(name: String, variable: Variable)] {
+        motion.namedVariables.map { ("motion.\($0.name)", $0.variable) }
+            + terms.flatMap { term in term.network.namedVariables.map { ("term.\(term.name).\($0.name)", $0.variable) } }
+            + coefficients.map { ("coefficient.\($0.name)", $0.value) }
+    }
+
+    /// The velocity (u, v), `[B, 1, H, W]` each in pixels per frame, from `[B, T_in, H, W]` frames.
+    public func velocity(_ frames: Variable) throws -> (u: Variable, v: Variable) {
+        let raw = try motion(frames).tanh().scaled(by: config.maxSpeed)
+        return (try raw.sliceChannels(0..<1), try raw.sliceChannels(1..<2))
+    }
+
+    public func forecastSequence(_ inputs: Variable) throws -> Variable {
+        let s = inputs.shape
+        guard s.count == 5, s[1] == inputFrames, s[2] == 1 else {
+            throw TensorError.invalidShape(operation: "HybridNowcaster", shape: s, expected: "[B, \(inputFrames), 1, H, W]")
+        }
+        let frames = try inputs.reshaped([s[0], s[1], s[3], s[4]])
+        let (u, v) = try velocity(frames)
+        var q = try frames.sliceChannels((inputFrames - 1)..<inputFrames)
+        let coefficientValues = Dictionary(uniqueKeysWithValues: coefficients.map { ($0.name, $0.value) })
+        var outputs: [Variable] = []
+        for _ in 0..<outputFrames {
+            // Each neural term runs on its first call of the frame (the first stage of the first
+            // sub-step: the frame's starting state), its arguments as channels; later calls reuse it.
+            var networks: [String: ([Variable]) throws -> Variable] = [:]
+            for term in terms {
+                let held = HeldTerm()
+                networks[term.name] = { arguments in
+                    if let value = held.value { return value }
+                    let value = try term.network(arguments.count == 1 ? arguments[0] : Variable.concatChannels(arguments))
+                    held.value = value
+                    return value
+                }
+            }
+            let bindings = EquationSystem.Bindings(fields: ["u": u, "v": v], coefficients: coefficientValues, networks: networks)
+            q = try system.step([q], bindings, operators: operators, integrator: integrator, dt: 1)[0]
+            outputs.append(q)
+        }
+        return try Variable.concatChannels(outputs).reshaped([s[0], outputFrames, 1, s[3], s[4]])
+    }
+
+    public func gridProblem(height: Int, width: Int) -> ModelError? {
+        let scale = 1 << config.depth
+        return height % scale == 0 && width % scale == 0 ? nil
+            : .gridMismatch(height: height, width: width, detail: "a hybrid model's U-Nets of depth \(config.depth) need height and width divisible by \(scale)")
+    }
+}
+
+/// A neural term's value for the frame being stepped.
+private final class HeldTerm {
+    var value: Variable?
+}

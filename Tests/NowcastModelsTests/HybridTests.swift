@@ -1,0 +1,108 @@
+import Foundation
+import NowcastCore
+import NowcastModels
+import NowcastNN
+import XCTest
+
+/// The physics-hybrid model: it honours its equation, gradients reach every part (motion, neural
+/// term, coefficients), weights round trip, it learns, and bad settings name their key.
+final class HybridTests: XCTestCase {
+    /// A blob moving 1 pixel per frame along x: frames t of `count`, [1, count, 1, 16, 16].
+    private func blob(_ count: Int, from start: Int = 0) throws -> Variable {
+        let n = 16
+        let values = (0..<count).flatMap { t in
+            (0..<(n * n)).map { i -> Float in
+                let (x, y) = (Float(i % n) - Float(start + t), Float(i / n))
+                return exp(-((x - 5) * (x - 5) + (y - 8) * (y - 8)) / 6)
+            }
+        }
+        return Variable(try Tensor(shape: [1, count, 1, n, n], values: values))
+    }
+
+    func testTheModelFollowsItsEquation() throws {
+        // dt(q) = 0: every output frame is the latest input; dt(q) = k q: it grows by RK2's e^k each frame.
+        let still = try HybridNowcaster(config: HybridConfig(inputFrames: 3, outputFrames: 2, equation: "dt(q) = 0"), seed: 1)
+        let x = try blob(3)
+        let last = Array(x.value.scalars.suffix(256))
+        let held = try still.forecastSequence(x)
+        XCTAssertEqual(held.shape, [1, 2, 1, 16, 16])
+        XCTAssertEqual(Array(held.value.scalars.suffix(256)), last)
+        let growth = try HybridNowcaster(config: HybridConfig(inputFrames: 3, outputFrames: 2, equation: "dt(q) = k*q", coefficients: ["k": 0.1], maxSpeed: 0.5), seed: 1)
+        let grown = try growth.forecastSequence(x).value.scalars
+        let factor: Float = 1 + 0.1 + 0.1 * 0.1 / 2  // one RK2 step (max speed 0.5: one sub-step)
+        for i in stride(from: 0, to: 256, by: 17) {
+            XCTAssertEqual(grown[i], last[i] * factor, accuracy: 1e-5)
+            XCTAssertEqual(grown[256 + i], last[i] * factor * factor, accuracy: 1e-5)
+        }
+        XCTAssertEqual(HybridConfig(inputFrames: 1, outputFrames: 1, maxSpeed: 4).substeps, 8)
+    }
+
+    func testGradientsReachEveryPartAndWeightsRoundTrip() throws {
+        let config = HybridConfig(inputFrames: 3, outputFrames: 2, equation: "dt(q) = -(u*dx(q) + v*dy(q)) + k*lap(q) + S(q)", coefficients: ["k": 0.05])
+        let model = try HybridNowcaster(config: config, seed: 2)
+        XCTAssertEqual(model.terms.map(\.name), ["S"])
+        try model.forecastSequence(try blob(3)).meanSquaredError(try blob(2, from: 3)).backward()
+        for (name, variable) in model.namedVariables {
+            XCTAssertNotNil(variable.grad, "\(name) has no gradient")
+        }
+        XCTAssertTrue(model.namedVariables.contains { $0.name == "coefficient.k" })
+        XCTAssertTrue(model.namedVariables.contains { $0.name.hasPrefix("motion.") } && model.namedVariables.contains { $0.name.hasPrefix("term.S.") })
+        let other = try HybridNowcaster(config: config, seed: 9)
+        try other.load(Dictionary(uniqueKeysWithValues: model.namedParameters.map { ($0.name, $0.tensor) }), source: "memory")
+        XCTAssertEqual(try other.forecastSequence(try blob(3)).value.scalars, try model.forecastSequence(try blob(3)).value.scalars)
+    }
+
+    func testItLearnsToMoveTheRain() throws {
+        // Pure advection by the learned motion: a few Adam steps on one moving blob lower the error
+        // well below persistence's.
+        let model = try HybridNowcaster(config: HybridConfig(inputFrames: 3, outputFrames: 2, equation: "dt(q) = -(u*dx(q) + v*dy(q))", maxSpeed: 2, base: 4, depth: 1), seed: 3)
+        let (x, y) = (try blob(3), try blob(2, from: 3))
+        let persistence = try Variable.concatChannels([try x.reshaped([1, 3, 16, 16]).sliceChannels(2..<3), try x.reshaped([1, 3, 16, 16]).sliceChannels(2..<3)])
+            .reshaped([1, 2, 1, 16, 16]).meanSquaredError(y).value.scalar ?? 0
+        var adam = Adam(learningRate: 0.01)
+        var loss: Float = .infinity
+        for _ in 0..<60 {
+            for p in model.parameters { p.zeroGrad() }
+            let l = try model.forecastSequence(x).meanSquaredError(y)
+            loss = l.value.scalar ?? .nan
+            try l.backward()
+            try adam.step(model.parameters)
+        }
+        XCTAssertLessThan(loss, 0.3 * persistence, "learned advection \(loss) against persistence \(persistence)")
+    }
+
+    func testBadSettingsNameTheirKey() {
+        func refused(_ spec: ModelSpec, _ key: String, _ words: String..., line: UInt = #line) {
+            guard let problem = spec.problem else { return XCTFail("accepted", line: line) }
+            XCTAssertTrue("\(problem)".contains(key), "\(problem)", line: line)
+            for word in words { XCTAssertTrue("\(problem)".contains(word), "\(problem)", line: line) }
+        }
+        var spec = ModelSpec(type: .hybrid)
+        XCTAssertNil(spec.problem)
+        spec.equation = "dt(q) = -(u*dx(q) + w*dy(q))"
+        refused(spec, "model.equation", "unknown name 'w'", "column 21")
+        spec.equation = "dt(q) = p\ndt(p) = q"
+        refused(spec, "model.equation", "one equation")
+        spec = ModelSpec(type: .hybrid)
+        spec.boundary = "wall"
+        refused(spec, "model.boundary")
+        spec = ModelSpec(type: .hybrid)
+        spec.maxSpeed = 0
+        refused(spec, "model.max_speed")
+        spec = ModelSpec(type: .hybrid)
+        spec.equation = "dt(q) = S(q) + S(q, u)"
+        refused(spec, "model.equation", "takes 1 field elsewhere")
+    }
+
+    func testTheSpecRoundTripsWithItsEquation() throws {
+        var spec = ModelSpec(type: .hybrid)
+        spec.equation = "dt(q) = -(u*dx(q) + v*dy(q)) + k*lap(q)"
+        spec.coefficients = ["k": 0.1]
+        spec.maxSpeed = 3
+        let decoded = try JSONDecoder().decode(ModelSpec.self, from: try JSONEncoder().encode(spec))
+        XCTAssertEqual(decoded, spec)
+        let plain = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(ModelSpec())) as? [String: Any]
+        XCTAssertNil(plain?["equation"], "other models' manifests keep their keys")
+        XCTAssertTrue(spec.summary.contains("k*lap(q)"))
+    }
+}
