@@ -163,3 +163,48 @@ final class TimeIntegratorTests: XCTestCase {
         XCTAssertEqual(TimeIntegrator(substeps: 4).courantNumber(u: u, v: v, dt: 1, hx: 0.5, hy: 1), 2 * 0.25 / 0.5 + 1 * 0.25 / 1)
     }
 }
+
+/// Moment-constrained kernels: a finite-difference stencil has the derivative's moments, a kernel
+/// built under the hard constraint differentiates polynomials exactly whatever its free moments,
+/// and gradients pass through both forms.
+final class MomentConstraintTests: XCTestCase {
+    func testStencilsHaveTheirDerivativesMoments() throws {
+        let dx = try XCTUnwrap(MomentConstraint(size: 3, derivative: (y: 0, x: 1), order: 2))
+        let centred = Variable(try Tensor(shape: [3, 3], values: [0, 0, 0, -0.5, 0, 0.5, 0, 0, 0]))
+        XCTAssertEqual(try dx.loss(centred).value.scalar ?? .nan, 0, accuracy: 1e-10)
+        let m = try dx.moments(of: centred).value.scalars
+        XCTAssertEqual(m[1], 1, accuracy: 1e-6, "m[0, 1]: the first x derivative")
+        XCTAssertEqual(m.enumerated().filter { $0.offset != 1 && $0.offset / 3 + $0.offset % 3 <= 2 }.map { abs($0.element) }.max() ?? 1, 0, accuracy: 1e-6)
+        let forward = Variable(try Tensor(shape: [3, 3], values: [0, 0, 0, 0, -1, 1, 0, 0, 0]))
+        XCTAssertGreaterThan(try dx.loss(forward).value.scalar ?? 0, 0.2, "a one-sided difference misses the second moment (0.5^2)")
+        let lap = try XCTUnwrap(MomentConstraint(size: 3, derivative: (y: 0, x: 2), order: 3))
+        XCTAssertEqual(try lap.loss(Variable(try Tensor(shape: [3, 3], values: [0, 0, 0, 1, -2, 1, 0, 0, 0]))).value.scalar ?? .nan, 0, accuracy: 1e-10)
+        XCTAssertNil(MomentConstraint(size: 4, derivative: (y: 0, x: 1), order: 2), "even size")
+        XCTAssertNil(MomentConstraint(size: 3, derivative: (y: 0, x: 3), order: 3), "a third derivative on three points")
+        XCTAssertNil(MomentConstraint(size: 3, derivative: (y: 1, x: 1), order: 1), "order below the derivative's")
+    }
+
+    func testAHardConstrainedKernelDifferentiatesPolynomialsExactly() throws {
+        // 5 x 5 kernels held to d2/dxdy up to total order 4, random above: exact on any polynomial of degree 4.
+        let constraint = try XCTUnwrap(MomentConstraint(size: 5, derivative: (y: 1, x: 1), order: 4))
+        var random = SeededGenerator(seed: 3)
+        let free = Variable(try Tensor(shape: [5, 5], values: (0..<25).map { _ in Float(random.gaussian()) }))
+        let kernel = try constraint.kernel(free: free).value.scalars
+        let f = { (y: Double, x: Double) in 0.3 * x * x * y * y - 0.5 * x * x * x * y + x * y + 2 * y * y - x + 1 }
+        let exact = { (y: Double, x: Double) in 1.2 * x * y - 1.5 * x * x + 1 }
+        for (y, x) in [(0.0, 0.0), (1.5, -2.0), (-3.0, 0.5)] {
+            var sum = 0.0
+            for u in -2...2 { for v in -2...2 { sum += Double(kernel[(u + 2) * 5 + v + 2]) * f(y + Double(u), x + Double(v)) } }
+            XCTAssertEqual(sum, exact(y, x), accuracy: 1e-3 * max(1, abs(exact(y, x))), "at (\(y), \(x))")
+        }
+        XCTAssertEqual(try constraint.loss(try constraint.kernel(free: free)).value.scalar ?? .nan, 0, accuracy: 1e-6)
+    }
+
+    func testGradientsPassThroughBothForms() throws {
+        let constraint = try XCTUnwrap(MomentConstraint(size: 3, derivative: (y: 0, x: 1), order: 1))
+        try checkGradients([[3, 3]]) { v in try constraint.loss(v[0]) }
+        try checkGradients([[3, 3], [1, 1, 6, 6]]) { v in
+            try v[1].conv2d(weight: try constraint.kernel(free: v[0]).reshaped([1, 1, 3, 3]), padding: 1).tanh().mean()
+        }
+    }
+}
