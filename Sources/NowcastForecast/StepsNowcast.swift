@@ -245,7 +245,10 @@ public struct StepsNowcast: NowcastMethod {
                 for i in 0..<plane { field[i] = low + (field[i] - low) * mask[i] }
             case .sprog:
                 var reference = field
-                if quietLevels != nil { reference = fft.inverse(step(&quietLevels!, noise: nil, fft: fft, scratch: &scratch)) }
+                if var quiet = quietLevels {
+                    reference = fft.inverse(step(&quiet, noise: nil, fft: fft, scratch: &scratch))
+                    quietLevels = quiet
+                }
                 if let limit = PercentileMask.threshold(reference, wetAreaRatio: wetAreaRatio) {
                     for i in 0..<plane where reference[i] < limit { field[i] = low }
                 }

@@ -80,6 +80,19 @@ final class EquationTests: XCTestCase {
         XCTAssertThrowsError(try system.rightHandSides([q], .init(), operators: FiniteDifferences())) { XCTAssertTrue("\($0)".contains("'u' is not given"), "\($0)") }
     }
 
+    func testACourantNumberAboveOneIsSaid() throws {
+        let system = try EquationSystem("dt(q) = -(u*dx(q))", inputs: ["u"])
+        let q = field([1, 1, 4, 8], seed: 1), u = Variable(Tensor(shape: [1, 1, 4, 8], repeating: 3))
+        var said: [String] = []
+        _ = try system.step([q], .init(fields: ["u": u]), operators: FiniteDifferences(), integrator: TimeIntegrator(substeps: 2), dt: 1) { said.append($0) }
+        XCTAssertEqual(said.count, 1)
+        XCTAssertTrue(said.first?.contains("Courant number 1.50") ?? false, "\(said)")
+        XCTAssertTrue(said.first?.contains("3 sub-steps") ?? false, "\(said)")
+        said = []
+        _ = try system.step([q], .init(fields: ["u": u]), operators: FiniteDifferences(), integrator: TimeIntegrator(substeps: 3), dt: 1) { said.append($0) }
+        XCTAssertEqual(said, [], "Courant 1 is allowed")
+    }
+
     func testGradientsReachTheCoefficientsAndFields() throws {
         let system = try EquationSystem("dt(q) = -(u*dx(q)) + k*lap(q) + c", inputs: ["u"], coefficients: ["k", "c"], advection: .upwind(order: 1))
         let ops = FiniteDifferences(hx: 0.5, hy: 0.5)

@@ -148,9 +148,20 @@ public struct EquationSystem: Sendable {
         }
     }
 
-    /// The states `dt` later by `integrator`.
-    public func step(_ state: [Variable], _ bindings: Bindings, operators: FiniteDifferences, integrator: TimeIntegrator, dt: Float) throws -> [Variable] {
-        try integrator.step(state, dt: dt) { try rightHandSides($0, bindings, operators: operators) }
+    /// The states `dt` later by `integrator`. With `warn`, a Courant number of the input fields
+    /// named `u` and `v` (the velocities by convention) above `TimeIntegrator.courantLimit` is said
+    /// first, with the sub-steps that would bring it down.
+    public func step(_ state: [Variable], _ bindings: Bindings, operators: FiniteDifferences, integrator: TimeIntegrator, dt: Float,
+                     warn: ((String) -> Void)? = nil) throws -> [Variable] {
+        if let warn {
+            let courant = integrator.courantNumber(u: bindings.fields["u"]?.value, v: bindings.fields["v"]?.value, dt: dt, hx: operators.hx, hy: operators.hy)
+            if courant > TimeIntegrator.courantLimit {
+                let needed = Int((Float(integrator.substeps) * courant / TimeIntegrator.courantLimit).rounded(.up))
+                warn(String(format: "Courant number %.2f above %.0f with %d sub-steps of dt %g: unstable for advection; %d sub-steps would hold it",
+                            courant, TimeIntegrator.courantLimit, integrator.substeps, dt, needed))
+            }
+        }
+        return try integrator.step(state, dt: dt) { try rightHandSides($0, bindings, operators: operators) }
     }
 }
 
