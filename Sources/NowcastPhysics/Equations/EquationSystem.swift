@@ -268,7 +268,8 @@ private struct Evaluation {
         case "abs": return apply({ $0.magnitude() }, { Swift.abs($0) })
         case "relu": return apply({ $0.relu() }, { Swift.max(0, $0) })
         case "tanh": return apply({ $0.tanh() }, { Foundation.tanh($0) })
-        default: return apply({ $0.sigmoid() }, { 1 / (1 + Foundation.exp(-$0)) })
+        case "sigmoid": return apply({ $0.sigmoid() }, { 1 / (1 + Foundation.exp(-$0)) })
+        default: throw fail("unknown function '\(name)'", at)
         }
     }
 
