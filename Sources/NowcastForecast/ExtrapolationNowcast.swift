@@ -4,7 +4,7 @@ import NowcastPhysics
 
 /// Extrapolation along the observed motion (pySTEPS's deterministic nowcast and its motion
 /// ensemble): the fields are transformed into the working space (dBR by default), the motion is
-/// estimated there from the last frames (`DenseLucasKanade`, missing pixels read as no rain), and
+/// estimated there from the last frames (`MotionMethod`, missing pixels read as no rain), and
 /// the latest field is advected backward semi-Lagrangian, lead by lead. With more than one member
 /// every member's motion is perturbed (`MotionPerturbation`, drawn from `(seed, member)`); with one,
 /// the estimated motion is used as it is. Pixels whose rain would come from outside the grid are
@@ -19,13 +19,14 @@ public struct ExtrapolationNowcast: NowcastMethod {
     private let transforms: TransformChain
     private let outsideValue: Float
     private let perturbed: Bool
+    private let motionMethod: MotionMethod
     private let seed: UInt64
     private let kilometresPerPixel: Double
     private let stepMinutes: Double
 
     /// Prepares the extrapolation of `frames` (oldest first, physical units, `ny * nx` each; all
     /// of them go into the motion) under `transforms` (none needing fitting).
-    public init(frames: [[Float]], ny: Int, nx: Int, transforms: TransformChain, motionSettings: DenseLucasKanade.Settings = .init(),
+    public init(frames: [[Float]], ny: Int, nx: Int, transforms: TransformChain, motionMethod: MotionMethod = .lucasKanade,
                 outside: Outside, members: Int, seed: UInt64, kilometresPerPixel: Double, stepSeconds: Double) throws {
         guard !transforms.needsFitting else {
             throw ForecastError.setting(key: "transforms", expected: "transforms with their parameters given (zscore and minmax need a fitted run)",
@@ -37,7 +38,8 @@ public struct ExtrapolationNowcast: NowcastMethod {
             return values
         }
         let noRain = MissingFill(transforms: transforms).value
-        motion = try DenseLucasKanade(settings: motionSettings).motion(working, ny: ny, nx: nx, missing: noRain)
+        motion = try motionMethod.motion(working, ny: ny, nx: nx, missing: noRain)
+        self.motionMethod = motionMethod
         (self.ny, self.nx, self.transforms) = (ny, nx, transforms)
         latest = working.last ?? []
         outsideValue = outside == .missing ? .nan : noRain
@@ -45,7 +47,7 @@ public struct ExtrapolationNowcast: NowcastMethod {
         (self.seed, self.kilometresPerPixel, self.stepMinutes) = (seed, kilometresPerPixel, stepSeconds / 60)
     }
 
-    public var name: String { "extrapolation (dense Lucas-Kanade motion, semi-Lagrangian advection\(perturbed ? ", motion perturbations" : ""))" }
+    public var name: String { "extrapolation (\(motionMethod.label) motion, semi-Lagrangian advection\(perturbed ? ", motion perturbations" : ""))" }
     public var memberLimit: Int? { nil }
     public var computesMembersConcurrently: Bool { true }
 

@@ -1,6 +1,7 @@
 import Foundation
 import NowcastData
 import NowcastIO
+import NowcastPhysics
 
 /// Everything `nowcast forecast` is told, as a YAML/JSON config file or flags (same keys; a flag
 /// overrides the file). Field-reading keys (`variable`, `quantity`, `time_attribute`, ...) sit at the
@@ -22,6 +23,8 @@ public struct ForecastConfig: Codable, Sendable, ConfigFileDecodable {
     /// and the frames the motion is estimated from.
     public var transforms: [String] = ["dbr:0.1:-15"]
     public var motionFrames = 3
+    /// Extrapolation and STEPS: how the motion is estimated (`lucas-kanade` or `variational`).
+    public var motionMethod = MotionMethod.lucasKanade
     /// Extrapolation: what rain comes from outside the grid (`missing` as pySTEPS, or `zero`).
     public var outside = ExtrapolationNowcast.Outside.missing
     /// STEPS: scales of the cascade.
@@ -51,7 +54,7 @@ public struct ForecastConfig: Codable, Sendable, ConfigFileDecodable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, inputs, time, leadtimes, members, member, seed, transforms, outside, ensemble, thresholds, institution, title, output
-        case motionFrames = "motion_frames", deflateLevel = "deflate_level", noiseScale = "noise_scale", cascadeLevels = "cascade_levels"
+        case motionFrames = "motion_frames", motionMethod = "motion_method", deflateLevel = "deflate_level", noiseScale = "noise_scale", cascadeLevels = "cascade_levels"
         case noiseMethod = "noise_method", maskMethod = "mask_method", probmatchingMethod = "probmatching_method", velPertMethod = "vel_pert_method"
     }
 
@@ -68,6 +71,7 @@ public struct ForecastConfig: Codable, Sendable, ConfigFileDecodable {
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
         transforms = try c.decodeIfPresent([String].self, forKey: .transforms) ?? d.transforms
         motionFrames = try c.decodeIfPresent(Int.self, forKey: .motionFrames) ?? d.motionFrames
+        motionMethod = try c.decodeIfPresent(MotionMethod.self, forKey: .motionMethod) ?? d.motionMethod
         outside = try c.decodeIfPresent(ExtrapolationNowcast.Outside.self, forKey: .outside) ?? d.outside
         cascadeLevels = try c.decodeIfPresent(Int.self, forKey: .cascadeLevels) ?? d.cascadeLevels
         noiseMethod = try c.decodeIfPresent(StepsNowcast.Settings.Noise.self, forKey: .noiseMethod)
@@ -95,6 +99,7 @@ public struct ForecastConfig: Codable, Sendable, ConfigFileDecodable {
         try c.encode(seed, forKey: .seed)
         try c.encode(transforms, forKey: .transforms)
         try c.encode(motionFrames, forKey: .motionFrames)
+        try c.encode(motionMethod, forKey: .motionMethod)
         try c.encode(outside, forKey: .outside)
         try c.encode(cascadeLevels, forKey: .cascadeLevels)
         try c.encodeIfPresent(noiseMethod, forKey: .noiseMethod)

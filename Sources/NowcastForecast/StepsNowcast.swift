@@ -5,7 +5,7 @@ import NowcastPhysics
 
 /// STEPS (Bowler, Pierce and Seed 2006; Seed 2003), as pySTEPS's `nowcasts.steps` computes it with
 /// its defaults: the last three frames in the working space (dBR), the two older ones advected to
-/// the latest's time along the motion (`DenseLucasKanade`) and filled where missing with their
+/// the latest's time along the motion (`MotionMethod`, Lucas-Kanade by default) and filled where missing with their
 /// minimum; each split into `levels` scales (`BandpassFilters`, `CascadeDecomposition`) and
 /// normalised; per level an AR(2) model (`AutoRegression2`) from the lag-1 and lag-2 correlations
 /// over the whole grid. Each member then steps every level's AR(2) forward with its own
@@ -109,7 +109,8 @@ public struct StepsNowcast: NowcastMethod {
 
     /// Prepares STEPS from `frames` (oldest first, at least 3, physical units, `ny * nx` each).
     public init(frames: [[Float]], ny: Int, nx: Int, transforms: TransformChain, settings: Settings = Settings(),
-                seed: UInt64, kilometresPerPixel: Double, stepSeconds: Double, log: (String) -> Void = { _ in }) throws {
+                seed: UInt64, kilometresPerPixel: Double, stepSeconds: Double, motionMethod: MotionMethod = .lucasKanade,
+                log: (String) -> Void = { _ in }) throws {
         guard frames.count >= 3 else {
             throw ForecastError.input(expected: "3 frames for STEPS's AR(2) model (ar_order + 1)", found: "\(frames.count)")
         }
@@ -132,7 +133,7 @@ public struct StepsNowcast: NowcastMethod {
         let threshold = thresholdValue[0]
         self.threshold = threshold
         missing = (0..<(ny * nx)).map { i in working.contains { $0[i].isNaN } }
-        motion = try DenseLucasKanade().motion(working, ny: ny, nx: nx, missing: noRain)
+        motion = try motionMethod.motion(working, ny: ny, nx: nx, missing: noRain)
         // The older frames advected to the latest's time, then filled where missing with their minimum.
         for k in 0..<2 {
             var advector = SemiLagrangian(ny: ny, nx: nx)

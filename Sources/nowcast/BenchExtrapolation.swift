@@ -11,7 +11,7 @@ import NowcastPhysics
 struct BenchExtrapolation: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "extrapolation",
-        abstract: "Time dense Lucas-Kanade motion and semi-Lagrangian extrapolation on an archive's frames (median of runs).",
+        abstract: "Time motion estimation (Lucas-Kanade or variational) and semi-Lagrangian extrapolation on an archive's frames (median of runs).",
         discussion: helpExamples("nowcast bench extrapolation --input /data/bom --transform rate:10 --transform dbr:0.1:-15 --time 2020-10-31T06:00:00Z"))
 
     @Option(name: .customLong("input"), help: "A file, folder or glob pattern of the archive (repeatable).")
@@ -27,6 +27,9 @@ struct BenchExtrapolation: ParsableCommand {
 
     @Option(help: "Frames the motion is estimated from.")
     var motionFrames = 3
+
+    @Option(help: "Motion method: lucas-kanade or variational.")
+    var motion = MotionMethod.lucasKanade
 
     @Option(help: "Extrapolation steps.")
     var leadtimes = 12
@@ -53,15 +56,15 @@ struct BenchExtrapolation: ParsableCommand {
         let (ny, nx) = (series.grid.ny, series.grid.nx)
         let noRain = MissingFill(transforms: chain).value
         var motionTimes: [Double] = [], advectionTimes: [Double] = []
-        var motion = MotionField.uniform(ny: ny, nx: nx, u: 0, v: 0)
+        var field = MotionField.uniform(ny: ny, nx: nx, u: 0, v: 0)
         for round in 0...runs {
             var start = Date()
-            motion = try DenseLucasKanade().motion(frames, ny: ny, nx: nx, missing: noRain)
+            field = try motion.motion(frames, ny: ny, nx: nx, missing: noRain)
             let motionSeconds = Date().timeIntervalSince(start)
             start = Date()
             var advector = SemiLagrangian(ny: ny, nx: nx)
             for _ in 0..<leadtimes {
-                try advector.step(by: motion)
+                try advector.step(by: field)
                 _ = try advector.advect(frames[frames.count - 1])
             }
             if round > 0 {
@@ -69,7 +72,7 @@ struct BenchExtrapolation: ParsableCommand {
                 advectionTimes.append(Date().timeIntervalSince(start))
             }
         }
-        let speed = motion.speed
+        let speed = field.speed
         for (name, samples) in [("motion", motionTimes), ("extrapolation", advectionTimes)] {
             let sorted = samples.sorted(), median = sorted[sorted.count / 2]
             if json {
@@ -83,3 +86,4 @@ struct BenchExtrapolation: ParsableCommand {
         if !json { print(String(format: "speed px/step: mean %.3f, max %.3f; grid %d x %d, %d motion frames, %d steps", speed.mean, speed.max, ny, nx, frames.count, leadtimes)) }
     }
 }
+extension MotionMethod: ExpressibleByArgument {}

@@ -47,6 +47,9 @@ struct Forecast: ParsableCommand {
     @Option(help: "Frames the motion is estimated from: motion_frames (default 3).")
     var motionFrames: Int?
 
+    @Option(help: "Extrapolation and STEPS: lucas-kanade (dense Lucas-Kanade, the default) or variational (one smooth field fitted to all frames, as VET): motion_method.")
+    var motion: String?
+
     @Option(help: "Rain coming from outside the grid: missing (NaN, as pySTEPS) or zero: outside.")
     var outside: String?
 
@@ -98,6 +101,7 @@ struct Forecast: ParsableCommand {
         if let seed { c.seed = seed }
         if !transforms.isEmpty { c.transforms = transforms }
         if let motionFrames { c.motionFrames = motionFrames }
+        if let motion { c.motionMethod = try choice(motion, flag: "--motion") }
         if let outside { c.outside = try choice(outside, flag: "--outside") }
         if let ensemble { c.ensemble = try choice(ensemble, flag: "--ensemble") }
         if let noiseScale { c.noiseScale = noiseScale }

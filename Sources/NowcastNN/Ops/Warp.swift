@@ -25,7 +25,9 @@ extension Variable {
             } }
         }
         return Variable(outputs[0], parents: [self, flow]) { [self] g in
-            var gradients = [Tensor(shape: image.shape), Tensor(shape: displacement.shape)]
+            // A fixed image (a motion fitted to observed frames) takes no gradient: skip its scatter.
+            let scattering = requiresGrad
+            var gradients = [Tensor(shape: scattering ? image.shape : [1]), Tensor(shape: displacement.shape)]
             Tensor.withElements(writing: &gradients, reading: [g, image, displacement]) { out, input in
                 let (di, df, gp, x, f) = (out[0], out[1], input[0], input[1], input[2])
                 for b in 0..<n { for p in 0..<plane {
@@ -33,7 +35,7 @@ extension Variable {
                     var gx: Float = 0, gy: Float = 0
                     for k in 0..<c {
                         let upstream = gp[(b * c + k) * plane + p]
-                        tap.scatter(upstream, into: di + (b * c + k) * plane)
+                        if scattering { tap.scatter(upstream, into: di + (b * c + k) * plane) }
                         let slope = tap.slopes(x + (b * c + k) * plane)
                         gx += upstream * slope.x
                         gy += upstream * slope.y
@@ -42,7 +44,7 @@ extension Variable {
                     df[(b * 2 + 1) * plane + p] = gy
                 } }
             }
-            accumulate(gradients[0])
+            if scattering { accumulate(gradients[0]) }
             flow.accumulate(gradients[1])
         }
     }
