@@ -68,9 +68,10 @@ public struct VariationalMotion: Sendable {
                 Variable(try Tensor(shape: [1, 1, h, w], values: Array(all[(t * plane)..<((t + 1) * plane)])))
             }
             let (earlier, later) = (Array(frames.dropLast()), Array(frames.dropFirst()))
+            let grid = ((ny + (1 << level) - 1) >> level, (nx + (1 << level) - 1) >> level)
             try LBFGS(iterations: settings.iterations).minimize(&control) { values in
                 let motion = Variable(try Tensor(shape: shape, values: values), requiresGrad: true)
-                let cost = try self.cost(motion, earlier: earlier, later: later)
+                let cost = try self.cost(motion, earlier: earlier, later: later, grid: grid)
                 try cost.backward()
                 guard let gradient = motion.grad?.scalars else {
                     throw PhysicsError.input(expected: "a motion cost with a gradient", found: "none")
@@ -94,12 +95,14 @@ public struct VariationalMotion: Sendable {
     }
 
     /// The misfit of the frames read along `motion` (control grid `[1, 2, cy, cx]`) plus the smoothness
-    /// penalty; `earlier` and `later` are the pairs' frames `[1, 1, H, W]`, less the missing value.
-    func cost(_ motion: Variable, earlier: [Variable], later: [Variable]) throws -> Variable {
+    /// penalty; `earlier` and `later` are the pairs' frames `[1, 1, H, W]`, less the missing value, of
+    /// which the top-left `grid` (rows, columns) is the observed grid and the rest padding.
+    func cost(_ motion: Variable, earlier: [Variable], later: [Variable], grid: (Int, Int)) throws -> Variable {
         let flow = try motion.upsampleBilinear(scale: settings.spacing)
+        let observed = Variable(try Self.observed(flow.value, grid: grid))
         var misfit: Variable?
         for (first, next) in zip(earlier, later) {
-            let residual = try next.warped(by: flow) - first
+            let residual = try (next.warped(by: flow) - first) * observed
             let pair = try (residual * residual).mean()
             misfit = try misfit.map { try $0 + pair } ?? pair
         }
@@ -110,6 +113,24 @@ public struct VariationalMotion: Sendable {
         let (xx, yy, xy) = (try operators.dxx(motion), try operators.dyy(motion), try operators.dxy(motion))
         let roughness = try (xx * xx + yy * yy + (xy * xy).scaled(by: 2)).mean()
         return try misfit + roughness.scaled(by: settings.smoothness)
+    }
+
+    /// One where a pixel of the observed `grid` reads the next frame inside that grid under `flow`
+    /// (`[1, 2, H, W]`), zero elsewhere: what lies beyond the grid is unknown, not dry, and counting
+    /// it as dry would pull the motion at the outflow edges, and through the smoothness penalty the
+    /// interior, towards zero.
+    static func observed(_ flow: Tensor, grid: (Int, Int)) throws -> Tensor {
+        let (h, w) = (flow.shape[2], flow.shape[3])
+        let displacement = flow.scalars
+        var mask = [Float](repeating: 0, count: h * w)
+        for row in 0..<grid.0 {
+            for column in 0..<grid.1 {
+                let p = row * w + column
+                let (x, y) = (Float(column) + displacement[p], Float(row) + displacement[h * w + p])
+                if x >= 0, y >= 0, x <= Float(grid.1 - 1), y <= Float(grid.0 - 1) { mask[p] = 1 }
+            }
+        }
+        return try Tensor(shape: [1, 1, h, w], values: mask)
     }
 
     /// The frames as `[T, 1, py, px]`, less `missing` (so that zero, what the warp reads beyond the
