@@ -23,8 +23,9 @@ public struct ForecastConfig: Codable, Sendable, ConfigFileDecodable {
     /// and the frames the motion is estimated from.
     public var transforms: [String] = ["dbr:0.1:-15"]
     public var motionFrames = 3
-    /// Extrapolation and STEPS: how the motion is estimated (`lucas-kanade` or `variational`).
-    public var motionMethod = MotionMethod.lucasKanade
+    /// Extrapolation and STEPS: how the motion is estimated (`lucas-kanade` when not given, or
+    /// `variational`); refused for the other models, which do not estimate one.
+    public var motionMethod: MotionMethod?
     /// Extrapolation: what rain comes from outside the grid (`missing` as pySTEPS, or `zero`).
     public var outside = ExtrapolationNowcast.Outside.missing
     /// STEPS: scales of the cascade.
@@ -71,7 +72,7 @@ public struct ForecastConfig: Codable, Sendable, ConfigFileDecodable {
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
         transforms = try c.decodeIfPresent([String].self, forKey: .transforms) ?? d.transforms
         motionFrames = try c.decodeIfPresent(Int.self, forKey: .motionFrames) ?? d.motionFrames
-        motionMethod = try c.decodeIfPresent(MotionMethod.self, forKey: .motionMethod) ?? d.motionMethod
+        motionMethod = try c.decodeIfPresent(MotionMethod.self, forKey: .motionMethod)
         outside = try c.decodeIfPresent(ExtrapolationNowcast.Outside.self, forKey: .outside) ?? d.outside
         cascadeLevels = try c.decodeIfPresent(Int.self, forKey: .cascadeLevels) ?? d.cascadeLevels
         noiseMethod = try c.decodeIfPresent(StepsNowcast.Settings.Noise.self, forKey: .noiseMethod)
@@ -99,7 +100,7 @@ public struct ForecastConfig: Codable, Sendable, ConfigFileDecodable {
         try c.encode(seed, forKey: .seed)
         try c.encode(transforms, forKey: .transforms)
         try c.encode(motionFrames, forKey: .motionFrames)
-        try c.encode(motionMethod, forKey: .motionMethod)
+        try c.encodeIfPresent(motionMethod, forKey: .motionMethod)
         try c.encode(outside, forKey: .outside)
         try c.encode(cascadeLevels, forKey: .cascadeLevels)
         try c.encodeIfPresent(noiseMethod, forKey: .noiseMethod)
@@ -140,6 +141,9 @@ public struct ForecastConfig: Codable, Sendable, ConfigFileDecodable {
                             ("probmatching_method", probmatchingMethod != nil), ("vel_pert_method", velPertMethod != nil)]
         if let key = stepsChoices.first(where: \.1)?.0 {
             try require(model == "steps" || model == "sprog", key, "model steps or sprog (a STEPS choice)", "model \(model)")
+        }
+        if motionMethod != nil {
+            try require(["extrapolation", "steps", "sprog"].contains(model), "motion_method", "model extrapolation, steps or sprog (which estimate a motion)", "model \(model)")
         }
         if Self.builtInModels.contains(model) {
             try require(ensemble == .deep, "ensemble", "deep (the default) for \(model); noise ensembles perturb a trained run's inputs", ensemble.rawValue)

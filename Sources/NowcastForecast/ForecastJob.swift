@@ -130,7 +130,7 @@ public final class ForecastJob {
             let inputs = try ForecastInputs(series: series, count: config.motionFrames, time: time)
             let chain = try config.transformChain()
             let extrapolation = try ExtrapolationNowcast(
-                frames: inputs.frames.map(\.values), ny: grid.ny, nx: grid.nx, transforms: chain, motionMethod: config.motionMethod, outside: config.outside,
+                frames: inputs.frames.map(\.values), ny: grid.ny, nx: grid.nx, transforms: chain, motionMethod: config.motionMethod ?? .lucasKanade, outside: config.outside,
                 members: config.members, seed: config.seed, kilometresPerPixel: grid.cellKilometres ?? 1, stepSeconds: series.step)
             return (extrapolation, inputs, grid, chain.physicalUnits(source: inputs.frames[0].units), extrapolation.motion)
         case "steps", "sprog":
@@ -139,7 +139,7 @@ public final class ForecastJob {
             let settings = config.stepsSettings()
             let steps = try StepsNowcast(frames: inputs.frames.map(\.values), ny: grid.ny, nx: grid.nx, transforms: chain, settings: settings,
                                          seed: config.seed, kilometresPerPixel: grid.cellKilometres ?? 1, stepSeconds: series.step,
-                                         motionMethod: config.motionMethod, log: log)
+                                         motionMethod: config.motionMethod ?? .lucasKanade, log: log)
             return (steps, inputs, grid, chain.physicalUnits(source: inputs.frames[0].units), steps.motion)
         default:
             let forecaster = try EnsembleForecaster(modelFolder: config.model)

@@ -46,6 +46,17 @@ final class ForecastCommandTests: XCTestCase {
         XCTAssertTrue(output.contains(" 0.0 1.0 "), "probabilities span 0 to 1: \(output)")
     }
 
+    func testVariationalMotionDrivesTheExtrapolationAndIsNamedInTheProduct() throws {
+        let dir = try archive()
+        let product = dir + "/variational.nc"
+        let run = try CLIProcess.run(["forecast", "--model", "extrapolation", "--motion", "variational", "--input", dir + "/archive",
+                                      "--leadtimes", "3", "-o", product])
+        XCTAssertEqual(run.status, 0, run.error)
+        let header = try CLIProcess.run(["-h", product], program: "/usr/bin/ncdump")
+        XCTAssertTrue(header.output.contains("variational motion"), header.output)
+        XCTAssertFalse(header.output.contains("Lucas-Kanade"), header.output)
+    }
+
     func testWhatCannotBeForecastIsOneLineAndExitOne() throws {
         let dir = try archive()
         let product = dir + "/nowcast.nc"
@@ -58,6 +69,8 @@ final class ForecastCommandTests: XCTestCase {
             (["--thresholds", "1,x"], ["--thresholds"]),
             (["--model", "steps", "--mask-method", "dilated"], ["--mask-method 'dilated'", "incremental, sprog, obs, none"]),
             (["--noise-method", "parametric"], ["noise_method", "steps or sprog"]),
+            (["--motion", "vet"], ["--motion 'vet'", "lucas-kanade, variational"]),
+            (["--model", "persistence", "--motion", "variational"], ["motion_method", "extrapolation, steps or sprog"]),
         ] {
             var command = ["forecast", "--input", dir + "/archive", "-o", product]
             if !arguments.contains("--model") { command += ["--model", "extrapolation"] }

@@ -243,17 +243,23 @@ final class ForecastJobTests: XCTestCase {
         outside: zero
         thresholds: [1, 5]
         motion_frames: 2
+        motion_method: variational
         quantity: RATE
         output: out.nc
         """, source: "forecast.yaml")
         XCTAssertEqual(c.members, 8)
         XCTAssertEqual(c.outside, .noRain)
         XCTAssertEqual(c.thresholds, [1, 5])
+        XCTAssertEqual(c.motionMethod, .variational)
         XCTAssertEqual(c.field.quantity, "RATE")
         XCTAssertEqual(try c.transformChain().steps.count, 2)
         XCTAssertEqual(try c.referenceTime(), UTCTime.parse("2020-10-31T06:00:00Z"))
         assertFails(try ForecastConfig.parse("leadtime: 6\n", source: "forecast.yaml"), mentions: ["forecast.yaml", "unknown key 'leadtime'", "leadtimes"])
         assertFails(try ForecastConfig.parse("outside: far\n", source: "forecast.yaml"), mentions: ["forecast.yaml", "outside"])
+        assertFails(try ForecastConfig.parse("motion_method: vet\n", source: "forecast.yaml"), mentions: ["forecast.yaml", "motion_method"])
+        var persistence = c
+        persistence.model = "persistence"
+        assertFails(try persistence.validate(), mentions: ["motion_method", "extrapolation, steps or sprog"])
         // STEPS's choices under pySTEPS's names: over the model's defaults, and only for STEPS.
         let steps = try ForecastConfig.parse("""
         model: sprog
