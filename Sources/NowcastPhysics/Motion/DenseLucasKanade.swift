@@ -41,11 +41,7 @@ public struct DenseLucasKanade: Sendable {
 
     /// The motion per step of `frames` (oldest first, two or more, `ny * nx` values each).
     public func motion(_ frames: [[Float]], ny: Int, nx: Int, missing: Float) throws -> MotionField {
-        guard frames.count >= 2, ny >= 2, nx >= 2, frames.allSatisfy({ $0.count == ny * nx }) else {
-            throw PhysicsError.input(expected: "two or more fields of \(ny) x \(nx) values for motion estimation",
-                                     found: "\(frames.count) of \(frames.map(\.count)) values")
-        }
-        guard missing.isFinite else { throw PhysicsError.input(expected: "a finite value for missing pixels", found: "\(missing)") }
+        try MotionField.checkEstimatorInput(frames, ny: ny, nx: nx, missing: missing)
         var levels = [Level(frames.map { $0.map { $0.isNaN ? missing : $0 } }, ny: ny, nx: nx)]
         while let last = levels.last, min(last.ny, last.nx) / 2 >= max(2, settings.coarsestSide) {
             levels.append(last.halved())

@@ -34,3 +34,15 @@ public struct MotionField: Equatable, Sendable {
     /// True when every component is finite.
     public var isFinite: Bool { u.allSatisfy(\.isFinite) && v.allSatisfy(\.isFinite) }
 }
+
+extension MotionField {
+    /// The check every motion estimator makes of its input: two or more frames of `ny * nx` values
+    /// and a finite value for missing pixels.
+    static func checkEstimatorInput(_ frames: [[Float]], ny: Int, nx: Int, missing: Float) throws {
+        guard frames.count >= 2, ny >= 2, nx >= 2, frames.allSatisfy({ $0.count == ny * nx }) else {
+            throw PhysicsError.input(expected: "two or more fields of \(ny) x \(nx) values for motion estimation",
+                                     found: "\(frames.count) of \(frames.map(\.count)) values")
+        }
+        guard missing.isFinite else { throw PhysicsError.input(expected: "a finite value for missing pixels", found: "\(missing)") }
+    }
+}

@@ -33,11 +33,7 @@ public struct VariationalMotion: Sendable {
 
     /// The motion per step of `frames` (oldest first, two or more, `ny * nx` values each).
     public func motion(_ frames: [[Float]], ny: Int, nx: Int, missing: Float) throws -> MotionField {
-        guard frames.count >= 2, ny >= 2, nx >= 2, frames.allSatisfy({ $0.count == ny * nx }) else {
-            throw PhysicsError.input(expected: "two or more fields of \(ny) x \(nx) values for motion estimation",
-                                     found: "\(frames.count) of \(frames.map(\.count)) values")
-        }
-        guard missing.isFinite else { throw PhysicsError.input(expected: "a finite value for missing pixels", found: "\(missing)") }
+        try MotionField.checkEstimatorInput(frames, ny: ny, nx: nx, missing: missing)
         guard settings.spacing >= 1, settings.coarsestControl >= 2, settings.smoothness >= 0, settings.smoothness.isFinite, settings.iterations >= 1 else {
             throw PhysicsError.input(expected: "variational motion settings with spacing >= 1, coarsest control grid >= 2, smoothness >= 0, iterations >= 1",
                                      found: "\(settings)")
