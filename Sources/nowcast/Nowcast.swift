@@ -13,7 +13,7 @@ struct Nowcast: ParsableCommand {
                                  "nowcast convert --input /tmp/archive --t-in 4 --t-out 6 --patch-size 64 -o /tmp/store",
                                  "nowcast train --store /tmp/store -o /tmp/run --model convlstm --steps 500"),
         version: NowcastKitVersion.current,
-        subcommands: [Inspect.self, Synth.self, Convert.self, Stats.self, Train.self, Forecast.self, Verify.self, Plot.self, Bench.self]
+        subcommands: [Inspect.self, Synth.self, Convert.self, Stats.self, Train.self, Forecast.self, Verify.self, Plot.self, Equation.self, Bench.self]
     )
 
     /// Parses and runs; a failure of the work itself prints one line on stderr and exits 1.

@@ -153,11 +153,8 @@ struct TrainOptions: ParsableArguments {
         if let dropout { c.model.dropout = dropout }
         if let equation { c.model.equation = equation }
         for text in coefficients {
-            let parts = text.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, !parts[0].isEmpty, let value = Float(parts[1]), value.isFinite else {
-                throw ValidationError("--coefficient '\(text)': expected NAME=VALUE, e.g. k=0.05")
-            }
-            c.model.coefficients[parts[0]] = value
+            let (name, value) = try namedNumber(text, flag: "--coefficient", example: "k=0.05")
+            c.model.coefficients[name] = value
         }
         if let boundary { c.model.boundary = boundary }
         if let maxSpeed { c.model.maxSpeed = maxSpeed }
