@@ -3,6 +3,15 @@ import NowcastCore
 import NowcastNN
 import NowcastPhysics
 
+/// Where a hybrid model's motion comes from.
+public enum HybridMotion: String, Codable, Sendable, CaseIterable {
+    /// A U-Net of the input frames, trained with the rest.
+    case network
+    /// Dense Lucas-Kanade on the input frames, as extrapolation estimates it: not learned, so the
+    /// model starts where extrapolation is and learns only what the equation leaves to its terms.
+    case lucasKanade = "lucas-kanade"
+}
+
 /// What makes a `HybridNowcaster`: its evolution equation and how it is solved, and the sizes of
 /// its networks.
 public struct HybridConfig: Codable, Equatable, Sendable {
@@ -23,32 +32,37 @@ public struct HybridConfig: Codable, Equatable, Sendable {
     public var maxSpeed: Float
     /// U-Net sizes of the motion network (frames in, u and v out) and of each neural term.
     public var base: Int, depth: Int
+    /// Where `u` and `v` come from.
+    public var motion: HybridMotion
 
     public static let defaultEquation = "dt(q) = -(u*dx(q) + v*dy(q)) + S(q)"
 
     public init(inputFrames: Int, outputFrames: Int, equation: String = HybridConfig.defaultEquation, coefficients: [String: Float] = [:],
                 upwindOrder: Int = 1, boundary: String = "zero-gradient", scheme: TimeIntegrator.Scheme = .rk2, maxSpeed: Float = 4,
-                base: Int = 8, depth: Int = 2) {
+                base: Int = 8, depth: Int = 2, motion: HybridMotion = .network) {
         (self.inputFrames, self.outputFrames, self.equation, self.coefficients) = (inputFrames, outputFrames, equation, coefficients)
         (self.upwindOrder, self.boundary, self.scheme, self.maxSpeed, self.base, self.depth) = (upwindOrder, boundary, scheme, maxSpeed, base, depth)
+        self.motion = motion
     }
 
     /// Sub-steps per frame: |u|, |v| <= maxSpeed, so 2 maxSpeed sub-steps keep (|u| + |v|) dt / h <= 1.
     public var substeps: Int { max(1, Int((2 * maxSpeed).rounded(.up))) }
 }
 
-/// A physics-hybrid nowcaster: a motion network (a U-Net on the input frames) gives a velocity
-/// field, and the state q, starting from the latest frame, is stepped frame by frame through the
+/// A physics-hybrid nowcaster: a motion network (a U-Net on the input frames) or dense
+/// Lucas-Kanade on them (`HybridConfig.motion`) gives a velocity field, and the state q, starting from the latest frame, is stepped frame by frame through the
 /// configured evolution equation (`EquationSystem`, by default advection by that motion plus a
 /// learned source `S(q)`), solved by upwind finite differences and RK sub-steps; everything but
-/// the advection itself is learned. The velocity is `maxSpeed * tanh(raw)` per component, so the
-/// sub-steps keep the Courant number at or below 1 by construction. Neural terms are evaluated
+/// the advection itself is learned. The network's velocity is `maxSpeed * tanh(raw)` per
+/// component, Lucas-Kanade's is clipped to `maxSpeed`, so the sub-steps keep the Courant number
+/// at or below 1 by construction. Neural terms are evaluated
 /// once per frame, on the state at its start, and held over its sub-steps (operator splitting:
 /// the advection is sub-stepped, the networks run once a frame).
 public final class HybridNowcaster: SequenceModel {
     public let config: HybridConfig
     public let system: EquationSystem
-    public let motion: UNet
+    /// The motion network (nil when the motion is Lucas-Kanade's).
+    public let motion: UNet?
     /// The neural terms' networks by name.
     public let terms: [(name: String, network: UNet)]
     /// The trainable coefficients by name.
@@ -58,10 +72,14 @@ public final class HybridNowcaster: SequenceModel {
 
     public init(config: HybridConfig, seed: UInt64) throws {
         let (system, terms, boundary) = try Self.checked(config)
+        if config.motion == .lucasKanade, config.inputFrames < 2 {
+            throw ModelError.invalidSetting(key: "model.motion", expected: "two or more input frames for lucas-kanade", found: "\(config.inputFrames)")
+        }
         self.system = system
         (self.config, operators) = (config, FiniteDifferences(hx: 1, hy: 1, x: boundary, y: boundary))
         integrator = TimeIntegrator(scheme: config.scheme, substeps: config.substeps)
-        motion = try UNet(config: UNetConfig(inputChannels: config.inputFrames, outputChannels: 2, base: config.base, depth: config.depth), seed: seed)
+        motion = config.motion == .network
+            ? try UNet(config: UNetConfig(inputChannels: config.inputFrames, outputChannels: 2, base: config.base, depth: config.depth), seed: seed) : nil
         self.terms = try terms.keys.sorted().enumerated().map { k, name in
             (name, try UNet(config: UNetConfig(inputChannels: terms[name] ?? 1, outputChannels: 1, base: config.base, depth: config.depth), seed: seed &+ UInt64(k + 1)))
         }
@@ -112,15 +130,39 @@ public final class HybridNowcaster: SequenceModel {
     }
 
     public var namedVariables: [(name: String, variable: Variable)] {
-        motion.namedVariables.map { ("motion.\($0.name)", $0.variable) }
+        (motion?.namedVariables ?? []).map { ("motion.\($0.name)", $0.variable) }
             + terms.flatMap { term in term.network.namedVariables.map { ("term.\(term.name).\($0.name)", $0.variable) } }
             + coefficients.map { ("coefficient.\($0.name)", $0.value) }
     }
 
     /// The velocity (u, v), `[B, 1, H, W]` each in pixels per frame, from `[B, T_in, H, W]` frames.
     public func velocity(_ frames: Variable) throws -> (u: Variable, v: Variable) {
+        guard let motion else { return try lucasKanadeVelocity(frames.value) }
         let raw = try motion(frames).tanh().scaled(by: config.maxSpeed)
         return (try raw.sliceChannels(0..<1), try raw.sliceChannels(1..<2))
+    }
+
+    /// Dense Lucas-Kanade of each sample's frames (needs two or more), clipped to `maxSpeed`: an
+    /// input to the equation, not learned. The frames hold no missing values (the training set
+    /// fills them); their smallest value stands for dry.
+    private func lucasKanadeVelocity(_ frames: Tensor) throws -> (u: Variable, v: Variable) {
+        let (b, t, h, w) = (frames.shape[0], frames.shape[1], frames.shape[2], frames.shape[3])
+        guard t >= 2 else {
+            throw ModelError.invalidSetting(key: "model.motion", expected: "two or more input frames for lucas-kanade", found: "\(t)")
+        }
+        let values = frames.scalars, plane = h * w
+        var u = [Float](repeating: 0, count: b * plane), v = u
+        let estimator = DenseLucasKanade()
+        let limit = config.maxSpeed
+        for sample in 0..<b {
+            let sequence = (0..<t).map { k in Array(values[((sample * t + k) * plane)..<((sample * t + k + 1) * plane)]) }
+            let field = try estimator.motion(sequence, ny: h, nx: w, missing: sequence.joined().min() ?? 0)
+            for i in 0..<plane {
+                u[sample * plane + i] = min(limit, max(-limit, field.u[i]))
+                v[sample * plane + i] = min(limit, max(-limit, field.v[i]))
+            }
+        }
+        return (Variable(try Tensor(shape: [b, 1, h, w], values: u)), Variable(try Tensor(shape: [b, 1, h, w], values: v)))
     }
 
     public func forecastSequence(_ inputs: Variable) throws -> Variable {

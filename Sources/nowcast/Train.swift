@@ -67,6 +67,9 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Hybrid: the largest motion in pixels per frame (sets the sub-steps; default 4): model.max_speed.")
     var maxSpeed: Float?
 
+    @Option(help: "Hybrid: where the motion comes from, network (a U-Net, learned; default) or lucas-kanade (estimated from the input frames): model.motion.")
+    var hybridMotion: HybridMotion?
+
     @Option(help: "mse, mae, logcosh, weighted_mse or weighted_mae: loss.")
     var loss: TrainConfig.Loss?
 
@@ -158,6 +161,7 @@ struct TrainOptions: ParsableArguments {
         }
         if let boundary { c.model.boundary = boundary }
         if let maxSpeed { c.model.maxSpeed = maxSpeed }
+        if let hybridMotion { c.model.motion = hybridMotion }
         if let loss { c.loss = loss }
         if let optimizer { c.optimizer.type = optimizer }
         if let learningRate { c.optimizer.learningRate = learningRate }
@@ -265,3 +269,5 @@ struct Train: ParsableCommand {
         return lines.joined(separator: "\n")
     }
 }
+
+extension HybridMotion: ExpressibleByArgument {}

@@ -55,7 +55,33 @@ private let hybridRun: Result<String, Error> = Result {
     return try trainSmallUNet(store: folder + "/store", output: folder + "/hybrid-run", members: 1, dropout: 0, model: spec)
 }
 
+/// The hybrid model again with Lucas-Kanade's motion of the input frames in place of the network.
+private let lucasKanadeHybridRun: Result<String, Error> = Result {
+    let run = try shared.get().run
+    let folder = (run as NSString).deletingLastPathComponent
+    var spec = ModelSpec(type: .hybrid, base: 4, depth: 2)
+    spec.motion = .lucasKanade
+    spec.maxSpeed = 2
+    return try trainSmallUNet(store: folder + "/store", output: folder + "/hybrid-lk-run", members: 1, dropout: 0, model: spec)
+}
+
 final class ForecastJobTests: XCTestCase {
+    func testAHybridRunWithLucasKanadeMotionTrainsAndForecasts() throws {
+        let run = try lucasKanadeHybridRun.get()
+        let artifact = try EnsembleArtifact.load(run).artifact
+        XCTAssertEqual(artifact.model.motion, .lucasKanade, "the motion's source is part of the model folder")
+        let output = try temporaryFolder(self) + "/hybrid-lk.nc"
+        var c = try config(run, output: output)
+        c.leadtimes = 3
+        let summary = try ForecastJob(config: c).run()
+        XCTAssertTrue(summary.method.hasPrefix("hybrid"), summary.method)
+        XCTAssertTrue(artifact.model.summary.contains("lucas-kanade motion"), artifact.model.summary)
+        let values = try values(output)
+        XCTAssertEqual(values.count, 3 * 50 * 50)
+        XCTAssertTrue(values.allSatisfy { $0.isNaN || ($0.isFinite && $0 >= 0) })
+        XCTAssertTrue(values.contains { !$0.isNaN && $0 > 0 })
+    }
+
     func testAHybridRunTrainsAndForecastsTheWholeDomainWithItsEquation() throws {
         let run = try hybridRun.get()
         let artifact = try EnsembleArtifact.load(run).artifact

@@ -71,6 +71,32 @@ final class HybridTests: XCTestCase {
         XCTAssertLessThan(loss, 0.3 * persistence, "learned advection \(loss) against persistence \(persistence)")
     }
 
+    /// With Lucas-Kanade's motion the model moves the rain before any training, as extrapolation
+    /// does, and has no motion network; gradients still reach its neural term.
+    func testLucasKanadeMotionMovesTheRainUntrained() throws {
+        let config = HybridConfig(inputFrames: 3, outputFrames: 2, equation: "dt(q) = -(u*dx(q) + v*dy(q))", maxSpeed: 2, base: 4, depth: 1, motion: .lucasKanade)
+        let model = try HybridNowcaster(config: config, seed: 3)
+        XCTAssertNil(model.motion)
+        XCTAssertTrue(model.namedVariables.isEmpty)
+        let (x, y) = (try blob(3), try blob(2, from: 3))
+        let (u, v) = try model.velocity(try x.reshaped([1, 3, 16, 16]))
+        let centre = 8 * 16 + 7   // the blob's centre at the latest input frame
+        XCTAssertEqual(u.value[centre], 1, accuracy: 0.2)
+        XCTAssertEqual(v.value[centre], 0, accuracy: 0.2)
+        let last = try x.reshaped([1, 3, 16, 16]).sliceChannels(2..<3)
+        let persistence = try Variable.concatChannels([last, last]).reshaped([1, 2, 1, 16, 16]).meanSquaredError(y).value.scalar ?? 0
+        let moved = try model.forecastSequence(x).meanSquaredError(y).value.scalar ?? .nan
+        XCTAssertLessThan(moved, 0.3 * persistence, "Lucas-Kanade advection \(moved) against persistence \(persistence)")
+        let withTerm = try HybridNowcaster(config: HybridConfig(inputFrames: 3, outputFrames: 2, equation: "dt(q) = -(u*dx(q) + v*dy(q)) + S(q)",
+                                                                base: 4, depth: 1, motion: .lucasKanade), seed: 3)
+        try withTerm.forecastSequence(x).meanSquaredError(y).backward()
+        XCTAssertFalse(withTerm.namedVariables.isEmpty)
+        for (name, variable) in withTerm.namedVariables { XCTAssertNotNil(variable.grad, "\(name) has no gradient") }
+        XCTAssertThrowsError(try HybridNowcaster(config: HybridConfig(inputFrames: 1, outputFrames: 1, motion: .lucasKanade), seed: 1)) {
+            XCTAssertTrue("\($0)".contains("model.motion"), "\($0)")
+        }
+    }
+
     func testBadSettingsNameTheirKey() {
         func refused(_ spec: ModelSpec, _ key: String, _ words: String..., line: UInt = #line) {
             guard let problem = spec.problem else { return XCTFail("accepted", line: line) }
@@ -99,8 +125,16 @@ final class HybridTests: XCTestCase {
         spec.equation = "dt(q) = -(u*dx(q) + v*dy(q)) + k*lap(q)"
         spec.coefficients = ["k": 0.1]
         spec.maxSpeed = 3
+        spec.motion = .lucasKanade
         let decoded = try JSONDecoder().decode(ModelSpec.self, from: try JSONEncoder().encode(spec))
         XCTAssertEqual(decoded, spec)
+        XCTAssertTrue(spec.summary.contains("lucas-kanade motion"), spec.summary)
+        // A model folder written before the motion had a choice keeps its motion network.
+        var older = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(spec)) as? [String: Any] ?? [:]
+        older["motion"] = nil
+        let decodedOlder = try JSONDecoder().decode(ModelSpec.self, from: try JSONSerialization.data(withJSONObject: older))
+        XCTAssertEqual(decodedOlder.motion, .network)
+        XCTAssertEqual(decodedOlder.equation, spec.equation)
         let plain = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(ModelSpec())) as? [String: Any]
         XCTAssertNil(plain?["equation"], "other models' manifests keep their keys")
         XCTAssertTrue(spec.summary.contains("k*lap(q)"))
