@@ -12,6 +12,16 @@ public enum HybridMotion: String, Codable, Sendable, CaseIterable {
     case lucasKanade = "lucas-kanade"
 }
 
+/// How a hybrid model moves the rain by its motion.
+public enum HybridAdvection: String, Codable, Sendable, CaseIterable {
+    /// Through the equation: its `u*dx(q) + v*dy(q)` terms, upwind differences, RK sub-steps.
+    case finiteDifferences = "finite-differences"
+    /// By the semi-Lagrangian warp once a frame (q read back along the motion, bilinearly, dry
+    /// beyond the grid), then the equation's other terms: it holds the rest (`dt(q) = S(q)`),
+    /// without `u` and `v`. No numerical diffusion, no Courant limit (NowcastNet's "warp, then add").
+    case semiLagrangian = "semi-lagrangian"
+}
+
 /// What makes a `HybridNowcaster`: its evolution equation and how it is solved, and the sizes of
 /// its networks.
 public struct HybridConfig: Codable, Equatable, Sendable {
@@ -34,15 +44,17 @@ public struct HybridConfig: Codable, Equatable, Sendable {
     public var base: Int, depth: Int
     /// Where `u` and `v` come from.
     public var motion: HybridMotion
+    /// How the motion moves `q`.
+    public var advection: HybridAdvection
 
     public static let defaultEquation = "dt(q) = -(u*dx(q) + v*dy(q)) + S(q)"
 
     public init(inputFrames: Int, outputFrames: Int, equation: String = HybridConfig.defaultEquation, coefficients: [String: Float] = [:],
                 upwindOrder: Int = 1, boundary: String = "zero-gradient", scheme: TimeIntegrator.Scheme = .rk2, maxSpeed: Float = 4,
-                base: Int = 8, depth: Int = 2, motion: HybridMotion = .network) {
+                base: Int = 8, depth: Int = 2, motion: HybridMotion = .network, advection: HybridAdvection = .finiteDifferences) {
         (self.inputFrames, self.outputFrames, self.equation, self.coefficients) = (inputFrames, outputFrames, equation, coefficients)
         (self.upwindOrder, self.boundary, self.scheme, self.maxSpeed, self.base, self.depth) = (upwindOrder, boundary, scheme, maxSpeed, base, depth)
-        self.motion = motion
+        (self.motion, self.advection) = (motion, advection)
     }
 
     /// Sub-steps per frame: |u|, |v| <= maxSpeed, so 2 maxSpeed sub-steps keep (|u| + |v|) dt / h <= 1.
@@ -57,7 +69,8 @@ public struct HybridConfig: Codable, Equatable, Sendable {
 /// component, Lucas-Kanade's is clipped to `maxSpeed`, so the sub-steps keep the Courant number
 /// at or below 1 by construction. Neural terms are evaluated
 /// once per frame, on the state at its start, and held over its sub-steps (operator splitting:
-/// the advection is sub-stepped, the networks run once a frame).
+/// the advection is sub-stepped, the networks run once a frame). With semi-Lagrangian advection
+/// (`HybridConfig.advection`) q is warped by the motion once a frame and the equation adds the rest.
 public final class HybridNowcaster: SequenceModel {
     public let config: HybridConfig
     public let system: EquationSystem
@@ -105,12 +118,15 @@ public final class HybridNowcaster: SequenceModel {
             throw ModelError.invalidSetting(key: "model.coefficients", expected: "finite initial values", found: "\(config.coefficients)")
         }
         let system: EquationSystem, terms: [String: Int]
+        let warped = config.advection == .semiLagrangian
         do {
             terms = try EquationSystem.neuralTerms(in: config.equation)
-            system = try EquationSystem(config.equation, inputs: ["u", "v"], coefficients: config.coefficients.keys.sorted(), networks: terms.keys.sorted(),
-                                        advection: .upwind(order: config.upwindOrder))
+            system = try EquationSystem(config.equation, inputs: warped ? [] : ["u", "v"], coefficients: config.coefficients.keys.sorted(),
+                                        networks: terms.keys.sorted(), advection: .upwind(order: config.upwindOrder))
         } catch let error as EquationError {
-            throw ModelError.invalidSetting(key: "model.equation", expected: "an evolution equation of q (docs/PHYSICS.md)", found: "\(error)")
+            let expected = warped ? "an evolution equation of q without u and v: semi-lagrangian advection moves q itself, the equation holds the rest, e.g. dt(q) = S(q)"
+                : "an evolution equation of q (docs/PHYSICS.md)"
+            throw ModelError.invalidSetting(key: "model.equation", expected: expected, found: "\(error)")
         }
         guard system.states == ["q"] else {
             throw ModelError.invalidSetting(key: "model.equation", expected: "one equation, dt(q) = ..., of the rain field q", found: "dt of \(system.states.joined(separator: ", "))")
@@ -174,8 +190,13 @@ public final class HybridNowcaster: SequenceModel {
         let (u, v) = try velocity(frames)
         var q = try frames.sliceChannels((inputFrames - 1)..<inputFrames)
         let coefficientValues = Dictionary(uniqueKeysWithValues: coefficients.map { ($0.name, $0.value) })
+        // The semi-Lagrangian warp reads q at x - m(x), the value of no rain beyond the grid (the
+        // inputs' smallest: the training set fills missing pixels with it).
+        let backwards = config.advection == .semiLagrangian ? try Variable.concatChannels([u, v]).scaled(by: -1) : nil
+        let dry = frames.value.scalars.min() ?? 0
         var outputs: [Variable] = []
         for _ in 0..<outputFrames {
+            if let backwards { q = try q.shifted(by: -dry).warped(by: backwards).shifted(by: dry) }
             // Each neural term runs on its first call of the frame (the first stage of the first
             // sub-step: the frame's starting state), its arguments as channels; later calls reuse it.
             var networks: [String: ([Variable]) throws -> Variable] = [:]
@@ -188,7 +209,7 @@ public final class HybridNowcaster: SequenceModel {
                     return value
                 }
             }
-            let bindings = EquationSystem.Bindings(fields: ["u": u, "v": v], coefficients: coefficientValues, networks: networks)
+            let bindings = EquationSystem.Bindings(fields: backwards == nil ? ["u": u, "v": v] : [:], coefficients: coefficientValues, networks: networks)
             q = try system.step([q], bindings, operators: operators, integrator: integrator, dt: 1)[0]
             outputs.append(q)
         }

@@ -32,8 +32,9 @@ public struct ModelSpec: Codable, Equatable, Sendable {
     public var boundary = "zero-gradient"
     public var scheme = TimeIntegrator.Scheme.rk2
     public var maxSpeed: Float = 4
-    /// Hybrid: where the motion comes from.
+    /// Hybrid: where the motion comes from, and how it moves the rain.
     public var motion = HybridMotion.network
+    public var advection = HybridAdvection.finiteDifferences
 
     public init(type: Kind = .convlstm, hidden: [Int] = [32, 32], kernel: Int = 3, base: Int = 16, depth: Int = 3,
                 upsampling: UpsamplingMode = .nearest, dropout: Float = 0) {
@@ -46,7 +47,7 @@ public struct ModelSpec: Codable, Equatable, Sendable {
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
         case type, hidden, kernel, base, depth, upsampling, dropout, equation, coefficients, scheme
-        case upwindOrder = "upwind_order", boundary, maxSpeed = "max_speed", motion
+        case upwindOrder = "upwind_order", boundary, maxSpeed = "max_speed", motion, advection
     }
 
     public init(from decoder: Decoder) throws {
@@ -66,6 +67,7 @@ public struct ModelSpec: Codable, Equatable, Sendable {
         scheme = try c.decodeIfPresent(TimeIntegrator.Scheme.self, forKey: .scheme) ?? d.scheme
         maxSpeed = try c.decodeIfPresent(Float.self, forKey: .maxSpeed) ?? d.maxSpeed
         motion = try c.decodeIfPresent(HybridMotion.self, forKey: .motion) ?? d.motion
+        advection = try c.decodeIfPresent(HybridAdvection.self, forKey: .advection) ?? d.advection
     }
 
     /// Encodes every key; the hybrid ones only for a hybrid model (older manifests stay as they were).
@@ -86,6 +88,7 @@ public struct ModelSpec: Codable, Equatable, Sendable {
         try c.encode(scheme, forKey: .scheme)
         try c.encode(maxSpeed, forKey: .maxSpeed)
         try c.encode(motion, forKey: .motion)
+        try c.encode(advection, forKey: .advection)
     }
 
     /// Why these sizes cannot make a model, naming the key, or nil when they can.
@@ -132,7 +135,7 @@ public struct ModelSpec: Codable, Equatable, Sendable {
     /// The hybrid model's configuration for these frame counts.
     func hybrid(inputFrames: Int, outputFrames: Int) -> HybridConfig {
         HybridConfig(inputFrames: inputFrames, outputFrames: outputFrames, equation: equation, coefficients: coefficients, upwindOrder: upwindOrder,
-                     boundary: boundary, scheme: scheme, maxSpeed: maxSpeed, base: base, depth: depth, motion: motion)
+                     boundary: boundary, scheme: scheme, maxSpeed: maxSpeed, base: base, depth: depth, motion: motion, advection: advection)
     }
 
     /// One line for reports, e.g. `convlstm hidden [32, 32] kernel 3`.
@@ -140,7 +143,7 @@ public struct ModelSpec: Codable, Equatable, Sendable {
         switch type {
         case .convlstm, .convgru: return "\(type.rawValue) hidden \(hidden) kernel \(kernel)" + (dropout > 0 ? " dropout \(dropout)" : "")
         case .unet: return "unet base \(base) depth \(depth) \(upsampling.rawValue) upsampling" + (dropout > 0 ? " dropout \(dropout)" : "")
-        case .hybrid: return "hybrid '\(equation)' (\(motion.rawValue) motion up to \(maxSpeed) px/frame, \(scheme.rawValue), upwind \(upwindOrder), \(boundary); networks base \(base) depth \(depth))"
+        case .hybrid: return "hybrid '\(equation)' (\(motion.rawValue) motion up to \(maxSpeed) px/frame, \(advection.rawValue) advection, \(scheme.rawValue), upwind \(upwindOrder), \(boundary); networks base \(base) depth \(depth))"
         }
     }
 }

@@ -70,6 +70,9 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Hybrid: where the motion comes from, network (a U-Net, learned; default) or lucas-kanade (estimated from the input frames): model.motion.")
     var hybridMotion: HybridMotion?
 
+    @Option(help: "Hybrid: how the motion moves the rain, finite-differences (through the equation; default) or semi-lagrangian (a warp per frame; the equation holds the rest, e.g. dt(q) = S(q)): model.advection.")
+    var advection: HybridAdvection?
+
     @Option(help: "mse, mae, logcosh, weighted_mse or weighted_mae: loss.")
     var loss: TrainConfig.Loss?
 
@@ -162,6 +165,7 @@ struct TrainOptions: ParsableArguments {
         if let boundary { c.model.boundary = boundary }
         if let maxSpeed { c.model.maxSpeed = maxSpeed }
         if let hybridMotion { c.model.motion = hybridMotion }
+        if let advection { c.model.advection = advection }
         if let loss { c.loss = loss }
         if let optimizer { c.optimizer.type = optimizer }
         if let learningRate { c.optimizer.learningRate = learningRate }
@@ -271,3 +275,4 @@ struct Train: ParsableCommand {
 }
 
 extension HybridMotion: ExpressibleByArgument {}
+extension HybridAdvection: ExpressibleByArgument {}

@@ -97,6 +97,24 @@ final class HybridTests: XCTestCase {
         }
     }
 
+    /// Semi-Lagrangian advection moves the blob as far with less numerical diffusion than first-
+    /// order upwind differences, and gradients reach the motion network through the warp.
+    func testSemiLagrangianAdvectionMovesTheRainWithLessDiffusion() throws {
+        let (x, y) = (try blob(3), try blob(2, from: 3))
+        func error(_ advection: HybridAdvection, _ equation: String) throws -> Float {
+            let config = HybridConfig(inputFrames: 3, outputFrames: 2, equation: equation, maxSpeed: 2, base: 4, depth: 1, motion: .lucasKanade, advection: advection)
+            return try HybridNowcaster(config: config, seed: 3).forecastSequence(x).meanSquaredError(y).value.scalar ?? .nan
+        }
+        let upwind = try error(.finiteDifferences, "dt(q) = -(u*dx(q) + v*dy(q))")
+        let warped = try error(.semiLagrangian, "dt(q) = 0")
+        XCTAssertLessThan(warped, 0.5 * upwind, "semi-Lagrangian \(warped) against upwind \(upwind)")
+        let learned = try HybridNowcaster(config: HybridConfig(inputFrames: 3, outputFrames: 2, equation: "dt(q) = S(q)", base: 4, depth: 1,
+                                                               advection: .semiLagrangian), seed: 2)
+        try learned.forecastSequence(x).meanSquaredError(y).backward()
+        for (name, variable) in learned.namedVariables { XCTAssertNotNil(variable.grad, "\(name) has no gradient") }
+        XCTAssertTrue(learned.namedVariables.contains { $0.name.hasPrefix("motion.") })
+    }
+
     func testBadSettingsNameTheirKey() {
         func refused(_ spec: ModelSpec, _ key: String, _ words: String..., line: UInt = #line) {
             guard let problem = spec.problem else { return XCTFail("accepted", line: line) }
@@ -118,6 +136,11 @@ final class HybridTests: XCTestCase {
         spec = ModelSpec(type: .hybrid)
         spec.equation = "dt(q) = S(q) + S(q, u)"
         refused(spec, "model.equation", "takes 1 field elsewhere")
+        spec = ModelSpec(type: .hybrid)
+        spec.advection = .semiLagrangian
+        refused(spec, "model.equation", "without u and v", "unknown name 'u'")
+        spec.equation = "dt(q) = S(q)"
+        XCTAssertNil(spec.problem)
     }
 
     func testTheSpecRoundTripsWithItsEquation() throws {
@@ -126,14 +149,16 @@ final class HybridTests: XCTestCase {
         spec.coefficients = ["k": 0.1]
         spec.maxSpeed = 3
         spec.motion = .lucasKanade
+        spec.advection = .semiLagrangian
         let decoded = try JSONDecoder().decode(ModelSpec.self, from: try JSONEncoder().encode(spec))
         XCTAssertEqual(decoded, spec)
         XCTAssertTrue(spec.summary.contains("lucas-kanade motion"), spec.summary)
         // A model folder written before the motion had a choice keeps its motion network.
         var older = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(spec)) as? [String: Any] ?? [:]
-        older["motion"] = nil
+        (older["motion"], older["advection"]) = (nil, nil)
         let decodedOlder = try JSONDecoder().decode(ModelSpec.self, from: try JSONSerialization.data(withJSONObject: older))
         XCTAssertEqual(decodedOlder.motion, .network)
+        XCTAssertEqual(decodedOlder.advection, .finiteDifferences)
         XCTAssertEqual(decodedOlder.equation, spec.equation)
         let plain = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(ModelSpec())) as? [String: Any]
         XCTAssertNil(plain?["equation"], "other models' manifests keep their keys")
