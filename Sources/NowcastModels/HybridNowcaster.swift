@@ -22,6 +22,33 @@ public enum HybridAdvection: String, Codable, Sendable, CaseIterable {
     case semiLagrangian = "semi-lagrangian"
 }
 
+/// Which network each neural term of a hybrid model's equation is.
+public enum HybridTermNetwork: String, Codable, Sendable, CaseIterable {
+    /// A U-Net of the term's arguments at the frame's start.
+    case unet
+    /// A ConvLSTM that has read the input frames first and steps once a frame, so a term such as
+    /// `S(q)` can follow a growth or decay it has seen; each term takes one field.
+    case convlstm
+}
+
+/// The network behind one neural term.
+public enum NeuralTermNetwork {
+    case unet(UNet)
+    case recurrent(RecurrentNowcaster)
+
+    public var namedVariables: [(name: String, variable: Variable)] {
+        switch self { case .unet(let n): return n.namedVariables; case .recurrent(let n): return n.namedVariables }
+    }
+    var dropoutRate: Float {
+        get { switch self { case .unet(let n): return n.dropoutRate; case .recurrent(let n): return n.dropoutRate } }
+        nonmutating set { switch self { case .unet(let n): n.dropoutRate = newValue; case .recurrent(let n): n.dropoutRate = newValue } }
+    }
+    var dropoutDraws: SeededGenerator? {
+        get { switch self { case .unet(let n): return n.dropoutDraws; case .recurrent(let n): return n.dropoutDraws } }
+        nonmutating set { switch self { case .unet(let n): n.dropoutDraws = newValue; case .recurrent(let n): n.dropoutDraws = newValue } }
+    }
+}
+
 /// What makes a `HybridNowcaster`: its evolution equation and how it is solved, and the sizes of
 /// its networks.
 public struct HybridConfig: Codable, Equatable, Sendable {
@@ -46,15 +73,19 @@ public struct HybridConfig: Codable, Equatable, Sendable {
     public var motion: HybridMotion
     /// How the motion moves `q`.
     public var advection: HybridAdvection
+    /// The neural terms' networks, and a ConvLSTM term's hidden channels per layer.
+    public var termNetwork: HybridTermNetwork
+    public var termHidden: [Int]
 
     public static let defaultEquation = "dt(q) = -(u*dx(q) + v*dy(q)) + S(q)"
 
     public init(inputFrames: Int, outputFrames: Int, equation: String = HybridConfig.defaultEquation, coefficients: [String: Float] = [:],
                 upwindOrder: Int = 1, boundary: String = "zero-gradient", scheme: TimeIntegrator.Scheme = .rk2, maxSpeed: Float = 4,
-                base: Int = 8, depth: Int = 2, motion: HybridMotion = .network, advection: HybridAdvection = .finiteDifferences) {
+                base: Int = 8, depth: Int = 2, motion: HybridMotion = .network, advection: HybridAdvection = .finiteDifferences,
+                termNetwork: HybridTermNetwork = .unet, termHidden: [Int] = [16]) {
         (self.inputFrames, self.outputFrames, self.equation, self.coefficients) = (inputFrames, outputFrames, equation, coefficients)
         (self.upwindOrder, self.boundary, self.scheme, self.maxSpeed, self.base, self.depth) = (upwindOrder, boundary, scheme, maxSpeed, base, depth)
-        (self.motion, self.advection) = (motion, advection)
+        (self.motion, self.advection, self.termNetwork, self.termHidden) = (motion, advection, termNetwork, termHidden)
     }
 
     /// Sub-steps per frame: |u|, |v| <= maxSpeed, so 2 maxSpeed sub-steps keep (|u| + |v|) dt / h <= 1.
@@ -77,7 +108,7 @@ public final class HybridNowcaster: SequenceModel {
     /// The motion network (nil when the motion is Lucas-Kanade's).
     public let motion: UNet?
     /// The neural terms' networks by name.
-    public let terms: [(name: String, network: UNet)]
+    public let terms: [(name: String, network: NeuralTermNetwork)]
     /// The trainable coefficients by name.
     public let coefficients: [(name: String, value: Variable)]
     private let operators: FiniteDifferences
@@ -93,8 +124,15 @@ public final class HybridNowcaster: SequenceModel {
         integrator = TimeIntegrator(scheme: config.scheme, substeps: config.substeps)
         motion = config.motion == .network
             ? try UNet(config: UNetConfig(inputChannels: config.inputFrames, outputChannels: 2, base: config.base, depth: config.depth), seed: seed) : nil
-        self.terms = try terms.keys.sorted().enumerated().map { k, name in
-            (name, try UNet(config: UNetConfig(inputChannels: terms[name] ?? 1, outputChannels: 1, base: config.base, depth: config.depth), seed: seed &+ UInt64(k + 1)))
+        self.terms = try terms.keys.sorted().enumerated().map { k, name -> (String, NeuralTermNetwork) in
+            let termSeed = seed &+ UInt64(k + 1)
+            switch config.termNetwork {
+            case .unet:
+                return (name, .unet(try UNet(config: UNetConfig(inputChannels: terms[name] ?? 1, outputChannels: 1, base: config.base, depth: config.depth), seed: termSeed)))
+            case .convlstm:
+                let recurrent = RecurrentConfig(cell: .lstm, channels: 1, hidden: config.termHidden, kernel: 3, inputFrames: config.inputFrames, outputFrames: 1)
+                return (name, .recurrent(try RecurrentNowcaster(config: recurrent, seed: termSeed)))
+            }
         }
         coefficients = config.coefficients.keys.sorted().map { ($0, Variable(Tensor(shape: [1], repeating: config.coefficients[$0] ?? 0), requiresGrad: true)) }
     }
@@ -130,6 +168,14 @@ public final class HybridNowcaster: SequenceModel {
         }
         guard system.states == ["q"] else {
             throw ModelError.invalidSetting(key: "model.equation", expected: "one equation, dt(q) = ..., of the rain field q", found: "dt of \(system.states.joined(separator: ", "))")
+        }
+        if config.termNetwork == .convlstm {
+            if let (name, count) = terms.first(where: { $0.value != 1 }) {
+                throw ModelError.invalidSetting(key: "model.term_network", expected: "convlstm terms of one field each", found: "\(name) takes \(count)")
+            }
+            guard !config.termHidden.isEmpty, config.termHidden.allSatisfy({ $0 >= 1 }) else {
+                throw ModelError.invalidSetting(key: "model.hidden", expected: "a list of positive channel counts for the convlstm terms", found: "\(config.termHidden)")
+            }
         }
         return (system, terms, boundary)
     }
@@ -194,6 +240,14 @@ public final class HybridNowcaster: SequenceModel {
         // inputs' smallest: the training set fills missing pixels with it).
         let backwards = config.advection == .semiLagrangian ? try Variable.concatChannels([u, v]).scaled(by: -1) : nil
         let dry = frames.value.scalars.min() ?? 0
+        // ConvLSTM terms read the input frames first; each keeps its state from frame to frame.
+        var recurrentStates: [String: RecurrentState] = [:]
+        for term in terms {
+            guard case .recurrent(let network) = term.network else { continue }
+            var state = network.initialState(batch: s[0], height: s[3], width: s[4])
+            for t in 0..<inputFrames { _ = try network.step(try frames.sliceChannels(t..<(t + 1)), &state) }
+            recurrentStates[term.name] = RecurrentState(state)
+        }
         var outputs: [Variable] = []
         for _ in 0..<outputFrames {
             if let backwards { q = try q.shifted(by: -dry).warped(by: backwards).shifted(by: dry) }
@@ -202,9 +256,16 @@ public final class HybridNowcaster: SequenceModel {
             var networks: [String: ([Variable]) throws -> Variable] = [:]
             for term in terms {
                 let held = HeldTerm()
+                let recurrent = recurrentStates[term.name]
                 networks[term.name] = { arguments in
                     if let value = held.value { return value }
-                    let value = try term.network(arguments.count == 1 ? arguments[0] : Variable.concatChannels(arguments))
+                    let value: Variable
+                    switch term.network {
+                    case .unet(let network): value = try network(arguments.count == 1 ? arguments[0] : Variable.concatChannels(arguments))
+                    case .recurrent(let network):
+                        guard let recurrent else { throw ModelError.invalidSetting(key: "model.term_network", expected: "a state for \(term.name)", found: "none") }
+                        value = try network.step(arguments[0], &recurrent.state)
+                    }
                     held.value = value
                     return value
                 }
@@ -217,6 +278,8 @@ public final class HybridNowcaster: SequenceModel {
     }
 
     public func gridProblem(height: Int, width: Int) -> ModelError? {
+        let unets = motion != nil || terms.contains { if case .unet = $0.network { return true } else { return false } }
+        guard unets else { return nil }
         let scale = 1 << config.depth
         return height % scale == 0 && width % scale == 0 ? nil
             : .gridMismatch(height: height, width: width, detail: "a hybrid model's U-Nets of depth \(config.depth) need height and width divisible by \(scale)")
@@ -226,4 +289,10 @@ public final class HybridNowcaster: SequenceModel {
 /// A neural term's value for the frame being stepped.
 private final class HeldTerm {
     var value: Variable?
+}
+
+/// A ConvLSTM term's state, carried from frame to frame.
+private final class RecurrentState {
+    var state: RecurrentNowcaster.State
+    init(_ state: RecurrentNowcaster.State) { self.state = state }
 }

@@ -35,6 +35,8 @@ public struct ModelSpec: Codable, Equatable, Sendable {
     /// Hybrid: where the motion comes from, and how it moves the rain.
     public var motion = HybridMotion.network
     public var advection = HybridAdvection.finiteDifferences
+    /// Hybrid: the neural terms' networks (a ConvLSTM term takes `hidden`).
+    public var termNetwork = HybridTermNetwork.unet
 
     public init(type: Kind = .convlstm, hidden: [Int] = [32, 32], kernel: Int = 3, base: Int = 16, depth: Int = 3,
                 upsampling: UpsamplingMode = .nearest, dropout: Float = 0) {
@@ -47,7 +49,7 @@ public struct ModelSpec: Codable, Equatable, Sendable {
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
         case type, hidden, kernel, base, depth, upsampling, dropout, equation, coefficients, scheme
-        case upwindOrder = "upwind_order", boundary, maxSpeed = "max_speed", motion, advection
+        case upwindOrder = "upwind_order", boundary, maxSpeed = "max_speed", motion, advection, termNetwork = "term_network"
     }
 
     public init(from decoder: Decoder) throws {
@@ -68,6 +70,7 @@ public struct ModelSpec: Codable, Equatable, Sendable {
         maxSpeed = try c.decodeIfPresent(Float.self, forKey: .maxSpeed) ?? d.maxSpeed
         motion = try c.decodeIfPresent(HybridMotion.self, forKey: .motion) ?? d.motion
         advection = try c.decodeIfPresent(HybridAdvection.self, forKey: .advection) ?? d.advection
+        termNetwork = try c.decodeIfPresent(HybridTermNetwork.self, forKey: .termNetwork) ?? d.termNetwork
     }
 
     /// Encodes every key; the hybrid ones only for a hybrid model (older manifests stay as they were).
@@ -89,6 +92,7 @@ public struct ModelSpec: Codable, Equatable, Sendable {
         try c.encode(maxSpeed, forKey: .maxSpeed)
         try c.encode(motion, forKey: .motion)
         try c.encode(advection, forKey: .advection)
+        try c.encode(termNetwork, forKey: .termNetwork)
     }
 
     /// Why these sizes cannot make a model, naming the key, or nil when they can.
@@ -135,7 +139,8 @@ public struct ModelSpec: Codable, Equatable, Sendable {
     /// The hybrid model's configuration for these frame counts.
     func hybrid(inputFrames: Int, outputFrames: Int) -> HybridConfig {
         HybridConfig(inputFrames: inputFrames, outputFrames: outputFrames, equation: equation, coefficients: coefficients, upwindOrder: upwindOrder,
-                     boundary: boundary, scheme: scheme, maxSpeed: maxSpeed, base: base, depth: depth, motion: motion, advection: advection)
+                     boundary: boundary, scheme: scheme, maxSpeed: maxSpeed, base: base, depth: depth, motion: motion, advection: advection,
+                     termNetwork: termNetwork, termHidden: hidden)
     }
 
     /// One line for reports, e.g. `convlstm hidden [32, 32] kernel 3`.
@@ -143,7 +148,8 @@ public struct ModelSpec: Codable, Equatable, Sendable {
         switch type {
         case .convlstm, .convgru: return "\(type.rawValue) hidden \(hidden) kernel \(kernel)" + (dropout > 0 ? " dropout \(dropout)" : "")
         case .unet: return "unet base \(base) depth \(depth) \(upsampling.rawValue) upsampling" + (dropout > 0 ? " dropout \(dropout)" : "")
-        case .hybrid: return "hybrid '\(equation)' (\(motion.rawValue) motion up to \(maxSpeed) px/frame, \(advection.rawValue) advection, \(scheme.rawValue), upwind \(upwindOrder), \(boundary); networks base \(base) depth \(depth))"
+        case .hybrid: return "hybrid '\(equation)' (\(motion.rawValue) motion up to \(maxSpeed) px/frame, \(advection.rawValue) advection, \(scheme.rawValue), upwind \(upwindOrder), \(boundary); "
+            + (termNetwork == .convlstm ? "convlstm terms hidden \(hidden), " : "") + "networks base \(base) depth \(depth))"
         }
     }
 }

@@ -98,6 +98,48 @@ public final class RecurrentNowcaster {
         } + [("head.weight", head.weight), ("head.bias", head.bias)]
     }
 
+    /// Each layer's hidden and (LSTM) cell state between steps.
+    public struct State {
+        var layers: [(h: Variable, c: Variable)]
+        /// True before the first step: its convolutions skip the hidden channels, whose products
+        /// are all zero (the same result, up to rounding).
+        var zero = true
+    }
+
+    /// Zero states for a batch of `batch` fields of `height` x `width`.
+    public func initialState(batch: Int, height: Int, width: Int) -> State {
+        State(layers: config.hidden.map { h in (Variable(Tensor(shape: [batch, h, height, width])), Variable(Tensor(shape: [batch, h, height, width]))) })
+    }
+
+    /// One step of the stacked cells on `input` (`[B, channels, H, W]`), updating `state`; returns
+    /// the head's output, `[B, channels, H, W]`.
+    public func step(_ input: Variable, _ state: inout State) throws -> Variable {
+        defer { state.zero = false }
+        let padding = config.kernel / 2
+        var current = input
+        for (k, cell) in cells.enumerated() {
+            switch config.cell {
+            case .lstm:
+                // One convolution over concat(x, h); the bias is added inside the fused gate step.
+                let gates = state.zero
+                    ? try current.conv2d(weight: try cell.gates.weight.sliceChannels(0..<current.shape[1]), padding: padding)
+                    : try Variable.conv2d(concatenating: [current, state.layers[k].h], weight: cell.gates.weight, padding: padding)
+                let next = try Variable.convLSTMGates(gates, previousCell: state.layers[k].c, bias: cell.gates.bias)
+                state.layers[k] = (next.hidden, next.cell)
+            case .gru:
+                guard let candidate = cell.candidate else { throw TensorError.invalidShape(operation: "ConvGRU cell", shape: [k], expected: "a candidate convolution") }
+                state.layers[k].h = try Variable.convGRUCell(input: current, hidden: state.zero ? nil : state.layers[k].h, gates: cell.gates,
+                                                             candidate: candidate, padding: padding)
+            }
+            current = state.layers[k].h
+        }
+        if dropoutRate > 0, var draws = dropoutDraws {
+            current = try current.dropout(rate: dropoutRate, using: &draws)
+            dropoutDraws = draws
+        }
+        return try current.conv2d(weight: head.weight, bias: head.bias)
+    }
+
     /// Encodes the input frames, then forecasts `outputFrames`, feeding each prediction back.
     public func callAsFunction(_ x: Variable) throws -> Variable {
         let s = x.shape
@@ -107,42 +149,12 @@ public final class RecurrentNowcaster {
         }
         let (b, c, height, width) = (s[0], s[2], s[3], s[4])
         let frames = try x.reshaped([b, s[1] * c, height, width])
-        let padding = config.kernel / 2
-        // Hidden and (LSTM) cell state per layer, zero at the start.
-        var state = config.hidden.map { h in (h: Variable(Tensor(shape: [b, h, height, width])), c: Variable(Tensor(shape: [b, h, height, width]))) }
-        // The first step starts from zero states: its convolutions skip the hidden channels, whose
-        // products are all zero (the same result, up to rounding).
-        var zeroState = true
-        func step(_ input: Variable) throws -> Variable {
-            defer { zeroState = false }
-            var current = input
-            for (k, cell) in cells.enumerated() {
-                switch config.cell {
-                case .lstm:
-                    // One convolution over concat(x, h); the bias is added inside the fused gate step.
-                    let gates = zeroState
-                        ? try current.conv2d(weight: try cell.gates.weight.sliceChannels(0..<current.shape[1]), padding: padding)
-                        : try Variable.conv2d(concatenating: [current, state[k].h], weight: cell.gates.weight, padding: padding)
-                    let next = try Variable.convLSTMGates(gates, previousCell: state[k].c, bias: cell.gates.bias)
-                    state[k] = (next.hidden, next.cell)
-                case .gru:
-                    guard let candidate = cell.candidate else { throw TensorError.invalidShape(operation: "ConvGRU cell", shape: [k], expected: "a candidate convolution") }
-                    state[k].h = try Variable.convGRUCell(input: current, hidden: zeroState ? nil : state[k].h, gates: cell.gates,
-                                                          candidate: candidate, padding: padding)
-                }
-                current = state[k].h
-            }
-            if dropoutRate > 0, var draws = dropoutDraws {
-                current = try current.dropout(rate: dropoutRate, using: &draws)
-                dropoutDraws = draws
-            }
-            return try current.conv2d(weight: head.weight, bias: head.bias)
-        }
+        var state = initialState(batch: b, height: height, width: width)
         var prediction = Variable(Tensor(shape: [b, c, height, width]))
-        for t in 0..<config.inputFrames { prediction = try step(try frames.sliceChannels((t * c)..<((t + 1) * c))) }
+        for t in 0..<config.inputFrames { prediction = try step(try frames.sliceChannels((t * c)..<((t + 1) * c)), &state) }
         var outputs = [prediction]
         for _ in 1..<config.outputFrames {
-            prediction = try step(prediction)
+            prediction = try step(prediction, &state)
             outputs.append(prediction)
         }
         return try Variable.concatChannels(outputs).reshaped([b, config.outputFrames, c, height, width])

@@ -73,6 +73,9 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Hybrid: how the motion moves the rain, finite-differences (through the equation; default) or semi-lagrangian (a warp per frame; the equation holds the rest, e.g. dt(q) = S(q)): model.advection.")
     var advection: HybridAdvection?
 
+    @Option(help: "Hybrid: the neural terms' networks, unet (default) or convlstm (reads the input frames, then steps once a frame; hidden channels from --hidden): model.term_network.")
+    var termNetwork: HybridTermNetwork?
+
     @Option(help: "mse, mae, logcosh, weighted_mse or weighted_mae: loss.")
     var loss: TrainConfig.Loss?
 
@@ -166,6 +169,7 @@ struct TrainOptions: ParsableArguments {
         if let maxSpeed { c.model.maxSpeed = maxSpeed }
         if let hybridMotion { c.model.motion = hybridMotion }
         if let advection { c.model.advection = advection }
+        if let termNetwork { c.model.termNetwork = termNetwork }
         if let loss { c.loss = loss }
         if let optimizer { c.optimizer.type = optimizer }
         if let learningRate { c.optimizer.learningRate = learningRate }
@@ -276,3 +280,4 @@ struct Train: ParsableCommand {
 
 extension HybridMotion: ExpressibleByArgument {}
 extension HybridAdvection: ExpressibleByArgument {}
+extension HybridTermNetwork: ExpressibleByArgument {}

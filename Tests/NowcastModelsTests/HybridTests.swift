@@ -115,6 +115,41 @@ final class HybridTests: XCTestCase {
         XCTAssertTrue(learned.namedVariables.contains { $0.name.hasPrefix("motion.") })
     }
 
+    /// A ConvLSTM term learns a growth: with Lucas-Kanade's motion and `dt(q) = S(q)`, a few Adam
+    /// steps on a blob that grows by half each frame bring the error well below persistence's;
+    /// gradients reach every weight, and a term of two fields is refused.
+    func testAConvLSTMTermLearnsAGrowth() throws {
+        let n = 16
+        func growing(_ frames: Range<Int>) throws -> Variable {
+            let values = frames.flatMap { t in (0..<(n * n)).map { i -> Float in
+                let (x, y) = (Float(i % n), Float(i / n))
+                return Float(pow(1.5, Double(t))) * exp(-((x - 8) * (x - 8) + (y - 8) * (y - 8)) / 8)
+            } }
+            return Variable(try Tensor(shape: [1, frames.count, 1, n, n], values: values))
+        }
+        let config = HybridConfig(inputFrames: 3, outputFrames: 2, equation: "dt(q) = S(q)", maxSpeed: 1, motion: .lucasKanade,
+                                  termNetwork: .convlstm, termHidden: [4])
+        let model = try HybridNowcaster(config: config, seed: 5)
+        XCTAssertNil(model.gridProblem(height: 18, width: 18), "no U-Net: any grid")
+        let (x, y) = (try growing(0..<3), try growing(3..<5))
+        let last = try x.reshaped([1, 3, n, n]).sliceChannels(2..<3)
+        let persistence = try Variable.concatChannels([last, last]).reshaped([1, 2, 1, n, n]).meanSquaredError(y).value.scalar ?? 0
+        var adam = Adam(learningRate: 0.02)
+        var loss: Float = .infinity
+        for _ in 0..<20 {
+            for p in model.parameters { p.zeroGrad() }
+            let l = try model.forecastSequence(x).meanSquaredError(y)
+            loss = l.value.scalar ?? .nan
+            try l.backward()
+            for (name, variable) in model.namedVariables { XCTAssertNotNil(variable.grad, "\(name) has no gradient") }
+            try adam.step(model.parameters)
+        }
+        XCTAssertLessThan(loss, 0.2 * persistence, "learned growth \(loss) against persistence \(persistence)")
+        var spec = ModelSpec(type: .hybrid)
+        (spec.termNetwork, spec.equation) = (.convlstm, "dt(q) = -(u*dx(q) + v*dy(q)) + S(q, u)")
+        XCTAssertTrue("\(spec.problem.map { "\($0)" } ?? "accepted")".contains("model.term_network"))
+    }
+
     func testBadSettingsNameTheirKey() {
         func refused(_ spec: ModelSpec, _ key: String, _ words: String..., line: UInt = #line) {
             guard let problem = spec.problem else { return XCTFail("accepted", line: line) }
@@ -150,15 +185,17 @@ final class HybridTests: XCTestCase {
         spec.maxSpeed = 3
         spec.motion = .lucasKanade
         spec.advection = .semiLagrangian
+        spec.termNetwork = .convlstm
         let decoded = try JSONDecoder().decode(ModelSpec.self, from: try JSONEncoder().encode(spec))
         XCTAssertEqual(decoded, spec)
         XCTAssertTrue(spec.summary.contains("lucas-kanade motion"), spec.summary)
         // A model folder written before the motion had a choice keeps its motion network.
         var older = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(spec)) as? [String: Any] ?? [:]
-        (older["motion"], older["advection"]) = (nil, nil)
+        (older["motion"], older["advection"], older["term_network"]) = (nil, nil, nil)
         let decodedOlder = try JSONDecoder().decode(ModelSpec.self, from: try JSONSerialization.data(withJSONObject: older))
         XCTAssertEqual(decodedOlder.motion, .network)
         XCTAssertEqual(decodedOlder.advection, .finiteDifferences)
+        XCTAssertEqual(decodedOlder.termNetwork, .unet)
         XCTAssertEqual(decodedOlder.equation, spec.equation)
         let plain = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(ModelSpec())) as? [String: Any]
         XCTAssertNil(plain?["equation"], "other models' manifests keep their keys")
