@@ -93,13 +93,13 @@ public struct HybridConfig: Codable, Equatable, Sendable {
 }
 
 /// A physics-hybrid nowcaster: a motion network (a U-Net on the input frames) or dense
-/// Lucas-Kanade on them (`HybridConfig.motion`) gives a velocity field, and the state q, starting from the latest frame, is stepped frame by frame through the
-/// configured evolution equation (`EquationSystem`, by default advection by that motion plus a
+/// Lucas-Kanade on them (`HybridConfig.motion`) gives a velocity field, and the state q, starting
+/// from the latest frame, is stepped frame by frame through the configured evolution equation (`EquationSystem`, by default advection by that motion plus a
 /// learned source `S(q)`), solved by upwind finite differences and RK sub-steps; everything but
 /// the advection itself is learned. The network's velocity is `maxSpeed * tanh(raw)` per
 /// component, Lucas-Kanade's is clipped to `maxSpeed`, so the sub-steps keep the Courant number
-/// at or below 1 by construction. Neural terms are evaluated
-/// once per frame, on the state at its start, and held over its sub-steps (operator splitting:
+/// at or below 1 by construction. Neural terms (U-Nets or ConvLSTMs, `HybridConfig.termNetwork`)
+/// are evaluated once per frame, on the state at its start, and held over its sub-steps (operator splitting:
 /// the advection is sub-stepped, the networks run once a frame). With semi-Lagrangian advection
 /// (`HybridConfig.advection`) q is warped by the motion once a frame and the equation adds the rest.
 public final class HybridNowcaster: SequenceModel {
